@@ -5,7 +5,7 @@
 //! marker for a leaf, E + 1 for a container or list entry; nested lines add 4 per level.
 
 use crate::render::{brace_child, brace_entry, collapsed, quote};
-use crate::schema::{Kind, ROOT, Stmt, ValueType};
+use crate::schema::{ROOT, Stmt};
 use crate::tree::{Child, ConfigTree, Entry, Node, Value};
 
 struct Differ {
@@ -45,15 +45,7 @@ impl Differ {
 
 /// XML elements one list entry adds: `interfaces/interface`, `family/inet` count two.
 fn entry_levels(stmt: &Stmt) -> usize {
-    let family_like = stmt.name == "family"
-        && matches!(
-            stmt.kind,
-            Kind::List {
-                key: ValueType::Enum(_),
-                ..
-            }
-        );
-    if stmt.element.is_some() && !stmt.name.is_empty() || family_like {
+    if stmt.element.is_some() && !stmt.name.is_empty() || stmt.is_family() {
         2
     } else {
         1

@@ -67,7 +67,7 @@ impl LoadError {
                 format!("syntax error: {}", self.token)
             }
             ErrorKind::Ambiguous { .. } => format!("syntax error: '{}' is ambiguous", self.token),
-            ErrorKind::Value(msg) => format!("error: {msg}"),
+            ErrorKind::Value(msg) => msg.clone(),
             ErrorKind::Missing(msg) | ErrorKind::Invalid(msg) => format!("error: {msg}"),
         }
     }

@@ -60,6 +60,16 @@ fn object(node: &Node, stmts: &'static [Stmt], meta: Option<&Meta>, name: Option
                     })
                     .collect();
                 match stmt.element {
+                    _ if stmt.is_family() => {
+                        let mut families = Map::new();
+                        for (k, e) in &entries.0 {
+                            families.insert(
+                                k.clone(),
+                                object(&e.node, stmt.children_for(Some(k)), Some(&e.meta), None),
+                            );
+                        }
+                        Json::Object(families)
+                    }
                     Some(element) if !stmt.name.is_empty() => {
                         let mut wrapper = Map::new();
                         if let Some(a) = attrs(&child.meta) {

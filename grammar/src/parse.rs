@@ -215,9 +215,26 @@ pub fn parse_config(text: &str) -> Result<Vec<RawStatement>, LoadError> {
         .collect())
 }
 
+fn is_keyword(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::kw_set
+            | Rule::kw_delete
+            | Rule::kw_activate
+            | Rule::kw_deactivate
+            | Rule::kw_edit
+            | Rule::kw_rename
+            | Rule::kw_copy
+            | Rule::kw_insert
+            | Rule::kw_annotate
+            | Rule::kw_to
+    )
+}
+
 fn command(pair: Pair<'_, Rule>) -> Option<RawCommand> {
     let rule = pair.as_rule();
-    let mut parts = pair.into_inner();
+    // Keep the paths, the position and the annotation text; drop the keywords.
+    let mut parts = pair.into_inner().filter(|p| !is_keyword(p.as_rule()));
     let mut next_tokens = || parts.next().map(tokens).unwrap_or_default();
     Some(match rule {
         Rule::set_cmd => RawCommand::Set(next_tokens()),

@@ -246,6 +246,19 @@ impl Stmt {
         matches!(self.kind, Kind::List { .. })
     }
 
+    /// `family inet { ... }`: a list keyed by a family name, which Junos nests as two
+    /// elements (`family` / `inet`) in XML and JSON.
+    pub fn is_family(&self) -> bool {
+        self.name == "family"
+            && matches!(
+                self.kind,
+                Kind::List {
+                    key: ValueType::Enum(_),
+                    ..
+                }
+            )
+    }
+
     pub fn is_grouped(&self) -> bool {
         matches!(self.kind, Kind::List { grouped: true, .. })
     }

@@ -269,12 +269,12 @@ pub fn named<T: Copy>(table: &[(&str, T)], name: &str) -> Option<T> {
 }
 
 fn not_in_range(v: &str, min: u64, max: u64) -> String {
-    format!("value {v} is not within range ({min}..{max})")
+    format!("Value {v} is not within range ({min}..{max})")
 }
 
 fn uint_in(s: &str, min: u64, max: u64) -> Result<u64, String> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("invalid numeric value: '{s}'"));
+        return Err(format!("Invalid numeric value: '{s}'"));
     }
     match s.parse::<u64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
