@@ -17,6 +17,7 @@ pub mod parse;
 pub mod render;
 pub mod resolve;
 pub mod schema;
+pub mod synth;
 pub mod tree;
 
 pub use check::{CheckError, check};
