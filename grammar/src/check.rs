@@ -722,14 +722,14 @@ fn build_firewall(c: &mut Checker, v: Option<View<'_>>, pls: &[PrefixList]) -> F
             discard: p.sub("then").is_some_and(|t| t.has("discard")),
         });
         for leaf in ["bandwidth-limit", "burst-size-limit"] {
-            if let Some(val) = limits.and_then(|l| l.get(leaf)) {
-                if scaled(val).is_none() {
-                    c.err(
-                        &format!("firewall policer {name} if-exceeding"),
-                        format!("{leaf} {val}"),
-                        format!("invalid value: '{val}'"),
-                    );
-                }
+            if let Some(val) = limits.and_then(|l| l.get(leaf))
+                && scaled(val).is_none()
+            {
+                c.err(
+                    &format!("firewall policer {name} if-exceeding"),
+                    format!("{leaf} {val}"),
+                    format!("invalid value: '{val}'"),
+                );
             }
         }
     }
@@ -1352,14 +1352,14 @@ fn check_references(c: &mut Checker, cfg: &Config) {
                     fam.name()
                 );
                 for (dir, name) in [("input", &f.filter_input), ("output", &f.filter_output)] {
-                    if let Some(name) = name {
-                        if cfg.firewall.filter(fam, name).is_none() {
-                            c.err(
-                                &format!("{base} filter"),
-                                format!("{dir} {name}"),
-                                format!("Referenced filter '{name}' is not defined"),
-                            );
-                        }
+                    if let Some(name) = name
+                        && cfg.firewall.filter(fam, name).is_none()
+                    {
+                        c.err(
+                            &format!("{base} filter"),
+                            format!("{dir} {name}"),
+                            format!("Referenced filter '{name}' is not defined"),
+                        );
                     }
                 }
                 if (f.sample_input || f.sample_output) && !sampled.contains(&sampled_family(fam)) {
@@ -1425,23 +1425,23 @@ fn check_references(c: &mut Checker, cfg: &Config) {
                     ),
                 );
             }
-            if let Some(i) = &a.port_mirror_instance {
-                if !mirror_instances.contains(i.as_str()) {
-                    c.err(
-                        &path,
-                        format!("port-mirror-instance {i}"),
-                        format!("Referenced port-mirroring instance '{i}' is not defined"),
-                    );
-                }
+            if let Some(i) = &a.port_mirror_instance
+                && !mirror_instances.contains(i.as_str())
+            {
+                c.err(
+                    &path,
+                    format!("port-mirror-instance {i}"),
+                    format!("Referenced port-mirroring instance '{i}' is not defined"),
+                );
             }
-            if let Some(p) = &a.policer {
-                if !cfg.firewall.policers.iter().any(|x| &x.name == p) {
-                    c.err(
-                        &path,
-                        format!("policer {p}"),
-                        format!("Referenced policer '{p}' is not defined"),
-                    );
-                }
+            if let Some(p) = &a.policer
+                && !cfg.firewall.policers.iter().any(|x| &x.name == p)
+            {
+                c.err(
+                    &path,
+                    format!("policer {p}"),
+                    format!("Referenced policer '{p}' is not defined"),
+                );
             }
         }
     }
@@ -1518,14 +1518,14 @@ fn check_references(c: &mut Checker, cfg: &Config) {
         .map(|i| i.name.as_str())
         .collect();
     for fpc in &cfg.chassis.fpcs {
-        if let Some(i) = &fpc.sampling_instance {
-            if !instances.contains(i.as_str()) {
-                c.err(
-                    &format!("chassis fpc {}", fpc.slot),
-                    format!("sampling-instance {i}"),
-                    format!("Referenced sampling instance '{i}' is not defined"),
-                );
-            }
+        if let Some(i) = &fpc.sampling_instance
+            && !instances.contains(i.as_str())
+        {
+            c.err(
+                &format!("chassis fpc {}", fpc.slot),
+                format!("sampling-instance {i}"),
+                format!("Referenced sampling instance '{i}' is not defined"),
+            );
         }
     }
 
@@ -1566,14 +1566,14 @@ fn check_references(c: &mut Checker, cfg: &Config) {
                 }
             }
         }
-        if let AnalyzerOutput::Interface(i) = &a.output {
-            if !units.contains(i) {
-                c.err(
-                    &format!("forwarding-options analyzer {} output", a.name),
-                    format!("interface {i}"),
-                    format!("Referenced interface '{i}' is not configured"),
-                );
-            }
+        if let AnalyzerOutput::Interface(i) = &a.output
+            && !units.contains(i)
+        {
+            c.err(
+                &format!("forwarding-options analyzer {} output", a.name),
+                format!("interface {i}"),
+                format!("Referenced interface '{i}' is not configured"),
+            );
         }
     }
     let dests: HashSet<&str> = cfg

@@ -250,20 +250,20 @@ fn diff_entries(
                 d.unchanged();
             }
             _ => {
-                if stmt.ordered {
-                    if let Some(p) = previous {
-                        // Where an ordered entry lands matters: show its predecessor as context.
-                        if d.open.as_deref() != Some(header.as_str()) || !d.out.ends_with("}\n") {
-                            d.header(&header, spaces);
+                if stmt.ordered
+                    && let Some(p) = previous
+                {
+                    // Where an ordered entry lands matters: show its predecessor as context.
+                    if d.open.as_deref() != Some(header.as_str()) || !d.out.ends_with("}\n") {
+                        d.header(&header, spaces);
+                        d.out.push(' ');
+                        for _ in 0..d.base {
                             d.out.push(' ');
-                            for _ in 0..d.base {
-                                d.out.push(' ');
-                            }
-                            d.out.push_str(&format!(
-                                "{} {{ ... }}\n",
-                                crate::render::entry_head(stmt, p)
-                            ));
                         }
+                        d.out.push_str(&format!(
+                            "{} {{ ... }}\n",
+                            crate::render::entry_head(stmt, p)
+                        ));
                     }
                 }
                 d.lines(&header, spaces, '+', &brace_entry(stmt, k, e, 0));

@@ -86,10 +86,8 @@ fn object(node: &Node, stmts: &'static [Stmt], meta: Option<&Meta>, name: Option
             child.value,
             Value::Presence | Value::Leaf(_) | Value::LeafList(_)
         );
-        if leaf_like {
-            if let Some(a) = attrs(&child.meta) {
-                m.insert(format!("@{key}"), a);
-            }
+        if leaf_like && let Some(a) = attrs(&child.meta) {
+            m.insert(format!("@{key}"), a);
         }
         m.insert(key.to_string(), value);
     }

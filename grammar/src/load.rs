@@ -243,3 +243,94 @@ pub fn load_set(text: &str) -> Result<Loaded, LoadErrors> {
         })
     }
 }
+
+/// How `load` combines a loaded text with the candidate configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadMode {
+    /// Add the loaded statements; their leaves replace the candidate's.
+    Merge,
+    /// The loaded text becomes the whole candidate.
+    Override,
+    /// Statements marked `replace:` replace the candidate's statement at that path; the rest merges.
+    Replace,
+}
+
+/// Applies a loaded text to the candidate. The caller only calls this when loading succeeded,
+/// so a text with errors never changes the candidate.
+pub fn apply(candidate: &mut ConfigTree, mode: LoadMode, loaded: &Loaded) {
+    match mode {
+        LoadMode::Override => *candidate = loaded.tree.clone(),
+        LoadMode::Merge => candidate.merge(&loaded.tree),
+        LoadMode::Replace => {
+            for path in &loaded.replace {
+                let _ = candidate.delete(&crate::resolve::Target {
+                    path: path.clone(),
+                    values: None,
+                });
+            }
+            candidate.merge(&loaded.tree);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::set_lines;
+
+    fn loaded(text: &str) -> Loaded {
+        load_text(text).map_err(|e| e.render("t", text)).unwrap()
+    }
+
+    const CANDIDATE: &str = "system { host-name a; domain-name example.net; }\n\
+                             firewall { filter f { term x { then accept; } term y { then discard; } } }\n";
+
+    #[test]
+    fn merge_keeps_the_candidate_and_adds() {
+        let mut c = loaded(CANDIDATE).tree;
+        apply(
+            &mut c,
+            LoadMode::Merge,
+            &loaded("system { host-name b; }\n"),
+        );
+        assert_eq!(
+            set_lines(&c),
+            "set system host-name b\nset system domain-name example.net\n\
+             set firewall filter f term x then accept\nset firewall filter f term y then discard\n"
+        );
+    }
+
+    #[test]
+    fn override_replaces_everything() {
+        let mut c = loaded(CANDIDATE).tree;
+        apply(
+            &mut c,
+            LoadMode::Override,
+            &loaded("system { host-name b; }\n"),
+        );
+        assert_eq!(set_lines(&c), "set system host-name b\n");
+    }
+
+    #[test]
+    fn replace_swaps_only_the_marked_statements() {
+        let mut c = loaded(CANDIDATE).tree;
+        let text =
+            "system { host-name b; }\nfirewall { replace: filter f { term z { then accept; } } }\n";
+        apply(&mut c, LoadMode::Replace, &loaded(text));
+        assert_eq!(
+            set_lines(&c),
+            "set system host-name b\nset system domain-name example.net\n\
+             set firewall filter f term z then accept\n"
+        );
+    }
+
+    #[test]
+    fn a_text_with_errors_reports_them_all_and_yields_no_tree() {
+        let err = load_text(
+            "system { host-name a; bogus 1; }\nfirewall { filter f { term t { then frob; } } }\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.len(), 2);
+        assert_eq!(err.form, Form::Brace);
+    }
+}

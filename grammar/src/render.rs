@@ -78,15 +78,14 @@ impl Brace<'_> {
             self.line(depth, &format!("{prefix}{head};"));
             return;
         }
-        if oneline {
-            if let [only] = node.children.as_slice() {
-                let stmt = &stmts[usize::from(only.idx)];
-                if !only.meta.inactive && only.meta.annotation.is_none() {
-                    if let Some(text) = leaf_text(stmt, only) {
-                        self.line(depth, &format!("{prefix}{head} {text};"));
-                        return;
-                    }
-                }
+        if oneline && let [only] = node.children.as_slice() {
+            let stmt = &stmts[usize::from(only.idx)];
+            if !only.meta.inactive
+                && only.meta.annotation.is_none()
+                && let Some(text) = leaf_text(stmt, only)
+            {
+                self.line(depth, &format!("{prefix}{head} {text};"));
+                return;
             }
         }
         self.line(depth, &format!("{prefix}{head} {{"));

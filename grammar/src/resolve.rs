@@ -185,22 +185,22 @@ fn push_entry(
     key: &str,
 ) -> Result<&'static [Stmt], LoadError> {
     check_value(tok, stmt, key)?;
-    if stmt.unit_shorthand {
-        if let Some((name, unit)) = key.split_once('.') {
-            let children = stmt.children_for(Some(name));
-            let unit_idx = children.iter().position(|s| s.name == "unit");
-            if let Some(u) = unit_idx {
-                check_value(tok, &children[u], unit)?;
-                path.push(PathElem {
-                    idx,
-                    key: Some(name.to_string()),
-                });
-                path.push(PathElem {
-                    idx: u as u16,
-                    key: Some(unit.to_string()),
-                });
-                return Ok(children[u].children_for(Some(unit)));
-            }
+    if stmt.unit_shorthand
+        && let Some((name, unit)) = key.split_once('.')
+    {
+        let children = stmt.children_for(Some(name));
+        let unit_idx = children.iter().position(|s| s.name == "unit");
+        if let Some(u) = unit_idx {
+            check_value(tok, &children[u], unit)?;
+            path.push(PathElem {
+                idx,
+                key: Some(name.to_string()),
+            });
+            path.push(PathElem {
+                idx: u as u16,
+                key: Some(unit.to_string()),
+            });
+            return Ok(children[u].children_for(Some(unit)));
         }
     }
     path.push(PathElem {
@@ -499,13 +499,10 @@ pub fn resolve_target(
                     idx: idx16,
                     key: None,
                 });
-                let values = match rest.first() {
-                    None => None,
-                    Some(v) => Some(match &v.list {
-                        Some(items) => items.iter().map(|t| t.text.clone()).collect(),
-                        None => vec![v.text.clone()],
-                    }),
-                };
+                let values = rest.first().map(|v| match &v.list {
+                    Some(items) => items.iter().map(|t| t.text.clone()).collect(),
+                    None => vec![v.text.clone()],
+                });
                 let used = 1 + usize::from(values.is_some());
                 if i + used < words.len() {
                     let extra = &words[i + used];
@@ -644,12 +641,12 @@ pub fn completions(scope: Scope, words: &[Token], opts: Options) -> (Vec<Complet
                 }
                 let key = &words[i + 1].text;
                 stmts = stmt.children_for(Some(key));
-                if stmt.unit_shorthand {
-                    if let Some((name, unit)) = key.split_once('.') {
-                        let children = stmt.children_for(Some(name));
-                        if let Some(u) = children.iter().find(|s| s.name == "unit") {
-                            stmts = u.children_for(Some(unit));
-                        }
+                if stmt.unit_shorthand
+                    && let Some((name, unit)) = key.split_once('.')
+                {
+                    let children = stmt.children_for(Some(name));
+                    if let Some(u) = children.iter().find(|s| s.name == "unit") {
+                        stmts = u.children_for(Some(unit));
                     }
                 }
                 i += 2;
@@ -658,4 +655,152 @@ pub fn completions(scope: Scope, words: &[Token], opts: Options) -> (Vec<Complet
         }
     }
     (stmts.iter().filter_map(Completion::of).collect(), complete)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse_command;
+
+    fn after(line: &str) -> (Vec<(String, Option<char>, String)>, bool) {
+        let Some(crate::parse::RawCommand::Set(words)) = parse_command(line).unwrap() else {
+            panic!("not a set command: {line}")
+        };
+        let (c, complete) = completions(
+            Scope::Stmts(ROOT.children),
+            &words,
+            Options { abbrev: true },
+        );
+        (
+            c.into_iter().map(|c| (c.name, c.marker, c.help)).collect(),
+            complete,
+        )
+    }
+
+    fn names(line: &str) -> Vec<String> {
+        after(line).0.into_iter().map(|(n, _, _)| n).collect()
+    }
+
+    #[test]
+    fn statements_of_a_container_with_markers_and_ranges() {
+        let (c, complete) = after("set forwarding-options sampling input");
+        assert!(complete, "`set ... input` alone is a complete command");
+        assert_eq!(
+            c,
+            [
+                ("rate".into(), None, "Sampling rate (1..16000000)".into()),
+                (
+                    "run-length".into(),
+                    None,
+                    "Number of samples after initial trigger (0..20) (default 0)".into()
+                ),
+                (
+                    "max-packets-per-second".into(),
+                    None,
+                    "Threshold of samples per second before dropping (0..65535) (default 1000)"
+                        .into()
+                ),
+                (
+                    "maximum-packet-length".into(),
+                    None,
+                    "Maximum length of the sampled packet (0..9192)".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn containers_and_lists_are_marked_and_leaf_lists_plussed() {
+        let (c, _) = after("set firewall family inet filter f term t from");
+        let marker = |n: &str| c.iter().find(|(name, _, _)| name == n).unwrap().1;
+        assert_eq!(marker("source-address"), Some('>'));
+        assert_eq!(marker("protocol"), Some('+'));
+        assert_eq!(marker("tcp-flags"), None);
+    }
+
+    #[test]
+    fn a_value_position_shows_its_placeholder_and_keywords() {
+        let (c, complete) = after("set forwarding-options sampling input rate");
+        assert!(!complete);
+        assert_eq!(
+            c,
+            [("<rate>".into(), None, "Sampling rate (1..16000000)".into())]
+        );
+        let protocols = names("set firewall filter f term t from protocol");
+        assert_eq!(protocols[0], "<protocol>");
+        assert!(protocols.contains(&"tcp".to_string()) && protocols.contains(&"udp".to_string()));
+    }
+
+    #[test]
+    fn list_keys_show_their_placeholder() {
+        assert_eq!(names("set interfaces"), ["<interface-name>"]);
+        assert_eq!(names("set firewall family inet filter"), ["<filter-name>"]);
+        assert_eq!(names("set firewall family"), ["inet", "inet6"]);
+    }
+
+    #[test]
+    fn after_a_leaf_the_siblings_follow() {
+        let c = names("set forwarding-options sampling input rate 10");
+        assert_eq!(
+            c,
+            [
+                "rate",
+                "run-length",
+                "max-packets-per-second",
+                "maximum-packet-length"
+            ]
+        );
+    }
+
+    #[test]
+    fn shorthand_units_complete_inside_the_unit() {
+        let c = names("set interfaces ge-0/0/0.0");
+        assert!(
+            c.contains(&"family".to_string()) && c.contains(&"vlan-id".to_string()),
+            "{c:?}"
+        );
+    }
+
+    #[test]
+    fn abbreviated_words_are_followed() {
+        assert_eq!(names("set forw samp inp rate 1")[0], "rate");
+    }
+
+    #[test]
+    fn an_unknown_word_has_no_completions() {
+        assert!(names("set bogus").is_empty());
+    }
+
+    #[test]
+    fn every_statement_path_resolves_to_its_schema_statement() {
+        let words = parse_command(
+            "set services flow-monitoring version9 template t1 template-refresh-rate packets 10",
+        )
+        .unwrap();
+        let Some(crate::parse::RawCommand::Set(words)) = words else {
+            panic!()
+        };
+        let r = resolve_statement(
+            &[],
+            Scope::Stmts(ROOT.children),
+            &words,
+            false,
+            Options::default(),
+        )
+        .unwrap();
+        let leaf = &r.steps[0].path;
+        assert_eq!(stmt_at(leaf).unwrap().name, "packets");
+        assert_eq!(
+            path_words(leaf),
+            [
+                "services",
+                "flow-monitoring",
+                "version9",
+                "template",
+                "t1",
+                "template-refresh-rate",
+                "packets"
+            ]
+        );
+    }
 }

@@ -10,7 +10,7 @@ use flowsh_grammar::tree::{ConfigTree, Node, Value};
 use flowsh_grammar::{check, diff, json, render};
 use proptest::prelude::*;
 
-fn pick<'a, T>(items: &'a [T], c: u32) -> &'a T {
+fn pick<T>(items: &[T], c: u32) -> &T {
     &items[c as usize % items.len()]
 }
 

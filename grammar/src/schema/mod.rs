@@ -279,10 +279,10 @@ impl Stmt {
     /// Help text with the value range, as `?` shows it: `Sampling rate (1..16000000)`.
     pub fn help_with_range(&self) -> String {
         let mut text = self.help.to_string();
-        if let Some(range) = self.value_type().and_then(|t| t.range_text()) {
-            if !matches!(self.kind, Kind::List { .. }) {
-                text.push_str(&format!(" ({range})"));
-            }
+        if let Some(range) = self.value_type().and_then(|t| t.range_text())
+            && !matches!(self.kind, Kind::List { .. })
+        {
+            text.push_str(&format!(" ({range})"));
         }
         if let Some(d) = self.default {
             text.push_str(&format!(" (default {d})"));

@@ -100,10 +100,7 @@ fn out_of_range_value_is_refused_and_nothing_changes() {
         "set forwarding-options sampling input run-length 3 rate 0",
     )
     .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "error: Value 0 is not within range (1..16000000)"
-    );
+    assert_eq!(err.to_string(), "Value 0 is not within range (1..16000000)");
     assert_eq!(t, before);
 }
 
