@@ -3,24 +3,13 @@
 use std::io::Write;
 use std::path::Path;
 
-use flowsh_grammar::check::render_errors;
-use flowsh_grammar::{check, load_text};
+use flowsh_grammar::check::check_text;
 
 /// The verdict on one configuration text, as the CLI prints it; `true` when it checks.
 pub fn verdict(name: &str, text: &str) -> (bool, String) {
-    match load_text(text) {
-        Err(e) => (
-            false,
-            format!(
-                "{}error: load failed ({} errors)\n",
-                e.render(name, text),
-                e.len()
-            ),
-        ),
-        Ok(loaded) => match check(&loaded.tree) {
-            Ok(_) => (true, "configuration check succeeds\n".to_string()),
-            Err(errors) => (false, render_errors(&errors)),
-        },
+    match check_text(name, text) {
+        Ok(_) => (true, "configuration check succeeds\n".to_string()),
+        Err(out) => (false, out),
     }
 }
 

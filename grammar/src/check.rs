@@ -1645,3 +1645,16 @@ pub fn check(tree: &ConfigTree) -> Result<Config, Vec<CheckError>> {
         Err(c.errors)
     }
 }
+
+/// Loads and commit-checks a whole text (either form): the typed configuration, or everything
+/// Junos would print about it — load errors with `NAME:LINE:(COL)`, or commit-check errors.
+pub fn check_text(name: &str, text: &str) -> Result<Config, String> {
+    let loaded = crate::load_text(text).map_err(|e| {
+        format!(
+            "{}error: load failed ({} errors)\n",
+            e.render(name, text),
+            e.len()
+        )
+    })?;
+    check(&loaded.tree).map_err(|errors| render_errors(&errors))
+}
