@@ -207,22 +207,21 @@ fn check_values(c: &mut Checker, node: &Node, stmts: &'static [Stmt], path: &mut
         }
         let stmt = &stmts[usize::from(child.idx)];
         let ty = stmt.value_type();
-        let here = path.join(" ");
         match &child.value {
             Value::Leaf(Some(v)) => {
                 if let Some(Err(m)) = ty.map(|t| t.check(v)) {
-                    c.err(&here, format!("{} {}", stmt.name, quote(v)), m);
+                    c.err(&path.join(" "), format!("{} {}", stmt.name, quote(v)), m);
                 }
             }
             Value::LeafList(vs) => {
                 for v in vs {
                     if let Some(Err(m)) = ty.map(|t| t.check(v)) {
-                        c.err(&here, format!("{} {}", stmt.name, quote(v)), m);
+                        c.err(&path.join(" "), format!("{} {}", stmt.name, quote(v)), m);
                     }
                 }
             }
             Value::Container(n) => {
-                check_mandatory(c, &here, stmt.name, n, stmt.children);
+                check_mandatory(c, path, &|| stmt.name.to_string(), n, stmt.children);
                 path.push(stmt.name.to_string());
                 check_values(c, n, stmt.children, path);
                 path.pop();
@@ -232,17 +231,16 @@ fn check_values(c: &mut Checker, node: &Node, stmts: &'static [Stmt], path: &mut
                 if wrapper {
                     path.push(stmt.name.to_string());
                 }
-                let list_path = path.join(" ");
                 for (k, e) in &entries.0 {
                     if e.meta.inactive {
                         continue;
                     }
-                    let head = crate::render::entry_head(stmt, k);
+                    let head = || crate::render::entry_head(stmt, k);
                     if let Some(Err(m)) = ty.map(|t| t.check(k)) {
-                        c.err(&list_path, head.clone(), m);
+                        c.err(&path.join(" "), head(), m);
                     }
                     let children = stmt.children_for(Some(k));
-                    check_mandatory(c, &list_path, &head, &e.node, children);
+                    check_mandatory(c, path, &head, &e.node, children);
                     let n = path.len();
                     if !stmt.name.is_empty() && !wrapper {
                         path.push(stmt.name.to_string());
@@ -262,16 +260,16 @@ fn check_values(c: &mut Checker, node: &Node, stmts: &'static [Stmt], path: &mut
 
 fn check_mandatory(
     c: &mut Checker,
-    path: &str,
-    statement: &str,
+    path: &[String],
+    statement: &dyn Fn() -> String,
     node: &Node,
     stmts: &'static [Stmt],
 ) {
     for (i, s) in stmts.iter().enumerate() {
         if s.mandatory && node.child(i as u16).is_none_or(|ch| ch.meta.inactive) {
             c.err(
-                path,
-                statement,
+                &path.join(" "),
+                statement(),
                 format!("Missing mandatory statement: '{}'", s.name),
             );
         }

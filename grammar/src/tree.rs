@@ -244,7 +244,13 @@ impl ConfigTree {
             }
             node = match (&mut child.value, &elem.key) {
                 (Value::Container(n), None) => n,
-                (Value::List(e), Some(k)) => &mut e.0.entry(k.clone()).or_default().node,
+                (Value::List(e), Some(k)) => {
+                    let i = match e.0.get_index_of(k.as_str()) {
+                        Some(i) => i,
+                        None => e.0.insert_full(k.clone(), Entry::default()).0,
+                    };
+                    &mut e.0[i].node
+                }
                 _ => return,
             };
             stmts = stmt.children_for(elem.key.as_deref());
