@@ -1,17 +1,46 @@
 //! flowsh: a Junos-style network OS shell.
 
+mod batch;
 mod check_files;
+mod clock;
+mod commands;
+mod confdb;
+mod lex;
+mod pipe;
+mod session;
+mod shell;
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::confdb::ConfDb;
+use crate::session::Session;
+
 #[derive(Debug, Parser)]
-#[command(name = "flowsh", version, about = "A Junos-style network OS shell")]
+#[command(
+    name = "flowsh",
+    version,
+    about = "A Junos-style network OS shell",
+    long_about = "A Junos-style network OS shell.\n\nWithout -c, commands are read from standard input when it is not a terminal; otherwise the interactive shell starts."
+)]
 struct Cli {
+    /// Directory holding the committed configuration, its rollbacks, the commit log and history
+    #[arg(long, value_name = "DIR", global = true)]
+    state_dir: Option<PathBuf>,
+
+    /// Configuration file (brace or set form) to load and commit at start
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Commands to run, separated by `;` (both modes: `configure; set ...; commit`); then exit
+    #[arg(short = 'c', value_name = "COMMANDS")]
+    commands: Option<String>,
+
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -26,19 +55,99 @@ enum Command {
     },
 }
 
+fn default_state_dir() -> PathBuf {
+    std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".local/state")))
+        .map_or_else(|| PathBuf::from("flowsh-state"), |d| d.join("flowsh"))
+}
+
+fn user_name() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "root".to_string())
+}
+
+/// `--config FILE`: loaded and committed at start; any error stops start-up.
+fn commit_startup_config(session: &mut Session, file: &Path) -> Result<(), String> {
+    let name = file.display().to_string();
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("error: could not read '{name}': {e}\n"))?;
+    flowsh_grammar::check::check_text(&name, &text)?;
+    let tree = flowsh_grammar::load_text(&text)
+        .map_err(|e| e.render(&name, &text))?
+        .tree;
+    if tree != session.committed() {
+        let user = session.user.clone();
+        session
+            .db
+            .commit(
+                &tree,
+                &user,
+                "cli",
+                Some(format!("loaded from {name}")),
+                session.now(),
+                None,
+            )
+            .map_err(|e| format!("error: commit failed: {e}\n"))?;
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Check { files } => {
-            let mut out = std::io::stdout().lock();
-            match check_files::run(&files, &mut out) {
-                Ok(true) => ExitCode::SUCCESS,
-                Ok(false) => ExitCode::FAILURE,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(2)
-                }
+    if let Some(Command::Check { files }) = &cli.command {
+        let mut out = std::io::stdout().lock();
+        return match check_files::run(files, &mut out) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
             }
+        };
+    }
+    let state_dir = cli.state_dir.clone().unwrap_or_else(default_state_dir);
+    let db = match ConfDb::open(&state_dir) {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!(
+                "error: cannot use state directory '{}': {e}",
+                state_dir.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let interactive = cli.commands.is_none() && std::io::stdin().is_terminal();
+    let mut session = Session::new(db, clock::from_env(), &user_name(), interactive);
+    if let Some(msg) = session.tick() {
+        print!("{msg}");
+    }
+    if let Some(file) = &cli.config
+        && let Err(e) = commit_startup_config(&mut session, file)
+    {
+        print!("{e}");
+        return ExitCode::FAILURE;
+    }
+    let mut out = std::io::stdout().lock();
+    let ok = if let Some(text) = &cli.commands {
+        let mut lines = batch::split_commands(text).into_iter();
+        batch::run(&mut session, &mut lines, &mut out)
+    } else if !interactive {
+        batch::run_stdin(&mut session, &mut out)
+    } else {
+        drop(out);
+        let history = state_dir.join("cli-history");
+        shell::run(session, history).map_err(std::io::Error::other)
+    };
+    match ok {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
         }
     }
 }
