@@ -343,3 +343,17 @@ fn two_shells_committing_at_once_never_corrupt_the_database() {
         assert!(o.status.success(), "rollback {n}: {}", out(&o));
     }
 }
+
+#[test]
+fn rename_copy_insert_annotate_and_deactivate_through_the_shell() {
+    let lab = Lab::new("edits");
+    let o = lab.run(
+        "configure; edit firewall family inet filter f; \
+         set term a then accept; set term b then discard; \
+         copy term a to term c; rename term b to term bb; insert term c before term a; \
+         annotate term a \"allow the rest\"; deactivate term bb; show; \
+         activate term bb; show | display set; top; commit check",
+    );
+    assert!(o.status.success(), "{}", out(&o));
+    insta::assert_snapshot!(out(&o));
+}
