@@ -1,0 +1,7 @@
+//! flowsh-engine: the data plane. Packets come in on ports, are parsed ([`packet`]), filtered
+//! ([`filter`]), routed ([`forward`]) and sent out; the engine applies a committed
+//! [`flowsh_grammar::Config`] atomically and reports counters for the show commands.
+
+pub mod build;
+pub mod filter;
+pub mod packet;
