@@ -3,5 +3,8 @@
 //! [`flowsh_grammar::Config`] atomically and reports counters for the show commands.
 
 pub mod build;
+pub mod dataplane;
 pub mod filter;
+pub mod icmp;
 pub mod packet;
+pub mod route;

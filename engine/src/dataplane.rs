@@ -1,0 +1,474 @@
+//! The packet path, without threads or I/O: parse → input filter → route → TTL → output filter →
+//! transmit, with the router's own replies (echo, ICMP errors). Deterministic, so tests drive it
+//! packet by packet.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use flowsh_grammar::model::{AddressFamily, Config, RejectType};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+use crate::filter::{CompiledFilter, Decision, Fields};
+use crate::icmp;
+use crate::packet::{Family, PacketView, ParseError, parse};
+use crate::route::{RouteTable, Target};
+
+/// Why a packet was dropped: each is a counter, per unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Drop {
+    Parse(ParseError),
+    FilterDiscard,
+    FilterReject,
+    NoRoute,
+    RouteDiscard,
+    RouteReject,
+    TtlExpired,
+    /// No address family configured on the unit for this packet.
+    FamilyDisabled,
+    /// The output unit has no working port.
+    PortDown,
+    /// A packet to the router itself that it does not answer.
+    LocalUnhandled,
+}
+
+impl Drop {
+    pub fn name(self) -> &'static str {
+        match self {
+            Drop::Parse(p) => p.name(),
+            Drop::FilterDiscard => "filter-discard",
+            Drop::FilterReject => "filter-reject",
+            Drop::NoRoute => "no-route",
+            Drop::RouteDiscard => "route-discard",
+            Drop::RouteReject => "route-reject",
+            Drop::TtlExpired => "ttl-expired",
+            Drop::FamilyDisabled => "family-not-configured",
+            Drop::PortDown => "port-down",
+            Drop::LocalUnhandled => "local-unhandled",
+        }
+    }
+}
+
+/// Counters of one unit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UnitCounters {
+    pub rx_packets: u64,
+    pub rx_bytes: u64,
+    pub tx_packets: u64,
+    pub tx_bytes: u64,
+    pub drops: BTreeMap<&'static str, u64>,
+}
+
+impl UnitCounters {
+    fn drop(&mut self, d: Drop) {
+        *self.drops.entry(d.name()).or_default() += 1;
+    }
+
+    pub fn dropped(&self) -> u64 {
+        self.drops.values().sum()
+    }
+}
+
+/// Packets and bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Count {
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+impl Count {
+    fn add(&mut self, bytes: usize) {
+        self.packets += 1;
+        self.bytes += bytes as u64;
+    }
+}
+
+/// A configured unit (`ge-0/0/0.0`) as the data plane sees it.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub name: String,
+    pub interface: String,
+    pub up: bool,
+    pub inet: Option<UnitFamily>,
+    pub inet6: Option<UnitFamily>,
+}
+
+/// A family of a unit: its filters (indexes into the filter list) and addresses.
+#[derive(Debug, Clone, Default)]
+pub struct UnitFamily {
+    pub filter_input: Option<usize>,
+    pub filter_output: Option<usize>,
+    pub addresses: Vec<ipnet::IpNet>,
+}
+
+/// Everything compiled from one committed configuration; swapped whole on commit.
+#[derive(Debug, Clone, Default)]
+pub struct Compiled {
+    pub units: Vec<Unit>,
+    pub filters: Vec<CompiledFilter>,
+    pub routes: RouteTable,
+    pub config: Arc<Config>,
+}
+
+impl Compiled {
+    pub fn build(cfg: &Config) -> Compiled {
+        let mut names = Vec::new();
+        for ifd in &cfg.interfaces {
+            for u in &ifd.units {
+                names.push(format!("{}.{}", ifd.name, u.number));
+            }
+        }
+        let filters: Vec<CompiledFilter> = cfg
+            .firewall
+            .filters
+            .iter()
+            .map(|f| CompiledFilter::compile(f, &names))
+            .collect();
+        let find = |fam: AddressFamily, name: &Option<String>| {
+            name.as_ref()
+                .and_then(|n| filters.iter().position(|f| f.family == fam && &f.name == n))
+        };
+        let mut units = Vec::new();
+        for ifd in &cfg.interfaces {
+            for u in &ifd.units {
+                let fam = |f: &Option<flowsh_grammar::model::Family>, af| {
+                    f.as_ref().map(|f| UnitFamily {
+                        filter_input: find(af, &f.filter_input),
+                        filter_output: find(af, &f.filter_output),
+                        addresses: f.addresses.iter().map(|a| a.address).collect(),
+                    })
+                };
+                units.push(Unit {
+                    name: format!("{}.{}", ifd.name, u.number),
+                    interface: ifd.name.clone(),
+                    up: !ifd.disabled && !u.disabled,
+                    inet: fam(&u.inet, AddressFamily::Inet),
+                    inet6: fam(&u.inet6, AddressFamily::Inet6),
+                });
+            }
+        }
+        let routes = RouteTable::build(cfg, &names);
+        Compiled {
+            units,
+            filters,
+            routes,
+            config: Arc::new(cfg.clone()),
+        }
+    }
+
+    pub fn unit(&self, name: &str) -> Option<u16> {
+        self.units
+            .iter()
+            .position(|u| u.name == name)
+            .map(|i| i as u16)
+    }
+
+    fn family(&self, unit: u16, f: Family) -> Option<&UnitFamily> {
+        let u = self.units.get(usize::from(unit))?;
+        match f {
+            Family::V4 => u.inet.as_ref(),
+            Family::V6 => u.inet6.as_ref(),
+        }
+    }
+
+    /// The unit's first address of a family: the source of the router's ICMP messages.
+    fn source_address(&self, unit: u16, f: Family) -> Option<IpAddr> {
+        self.family(unit, f)
+            .and_then(|fam| fam.addresses.first())
+            .map(|a| a.addr())
+    }
+}
+
+/// Counters that outlive commits, keyed by name so a commit keeps what still exists.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub units: BTreeMap<String, UnitCounters>,
+    /// (filter, term) → count.
+    pub terms: BTreeMap<(String, String), Count>,
+    /// (filter, counter name) → count (`then count NAME`).
+    pub counters: BTreeMap<(String, String), Count>,
+    /// (filter) → packets dropped by the implicit discard.
+    pub implicit: BTreeMap<String, Count>,
+}
+
+/// What to do with a packet after processing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Send the first `len` bytes of the input buffer (changed in place: TTL and checksum) out
+    /// of this unit; bytes past the IP length (link padding) stay behind.
+    Forward {
+        unit: u16,
+        len: usize,
+    },
+    /// The router's own packet (echo reply, ICMP error) to send out of this unit.
+    Reply {
+        unit: u16,
+        packet: Vec<u8>,
+    },
+    Dropped(Drop),
+}
+
+/// The data plane's state: what is compiled, and the counters.
+#[derive(Debug, Default)]
+pub struct Dataplane {
+    pub compiled: Arc<Compiled>,
+    unit_counters: Vec<UnitCounters>,
+    term_counts: Vec<Vec<Count>>,
+    implicit_counts: Vec<Count>,
+    named: BTreeMap<(String, String), Count>,
+}
+
+impl Dataplane {
+    pub fn new(compiled: Arc<Compiled>) -> Dataplane {
+        let mut d = Dataplane::default();
+        d.apply(compiled, &Stats::default());
+        d
+    }
+
+    /// Swaps in a new compiled state between two packets; counters of units, terms and named
+    /// counters that still exist carry over.
+    pub fn apply(&mut self, compiled: Arc<Compiled>, carried: &Stats) {
+        let old = self.stats();
+        let merged =
+            |k: &String, c: &BTreeMap<String, UnitCounters>| c.get(k).cloned().unwrap_or_default();
+        self.unit_counters = compiled
+            .units
+            .iter()
+            .map(|u| {
+                let mut c = merged(&u.name, &old.units);
+                if let Some(x) = carried.units.get(&u.name) {
+                    c = x.clone();
+                }
+                c
+            })
+            .collect();
+        self.term_counts = compiled
+            .filters
+            .iter()
+            .map(|f| {
+                f.terms
+                    .iter()
+                    .map(|t| {
+                        old.terms
+                            .get(&(f.name.clone(), t.name.clone()))
+                            .copied()
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            })
+            .collect();
+        self.implicit_counts = compiled
+            .filters
+            .iter()
+            .map(|f| old.implicit.get(&f.name).copied().unwrap_or_default())
+            .collect();
+        self.named = old.counters;
+        self.compiled = compiled;
+    }
+
+    /// A snapshot of every counter, by name.
+    pub fn stats(&self) -> Stats {
+        let c = &self.compiled;
+        let mut s = Stats {
+            counters: self.named.clone(),
+            ..Stats::default()
+        };
+        for (u, counters) in c.units.iter().zip(&self.unit_counters) {
+            s.units.insert(u.name.clone(), counters.clone());
+        }
+        for (f, counts) in c.filters.iter().zip(&self.term_counts) {
+            for (t, count) in f.terms.iter().zip(counts) {
+                s.terms.insert((f.name.clone(), t.name.clone()), *count);
+            }
+        }
+        for (f, count) in c.filters.iter().zip(&self.implicit_counts) {
+            s.implicit.insert(f.name.clone(), *count);
+        }
+        s
+    }
+
+    /// `clear firewall filter NAME`: its term and named counters go back to zero.
+    pub fn clear_filter(&mut self, name: &str) -> bool {
+        let Some(i) = self.compiled.filters.iter().position(|f| f.name == name) else {
+            return false;
+        };
+        self.term_counts[i]
+            .iter_mut()
+            .for_each(|c| *c = Count::default());
+        self.implicit_counts[i] = Count::default();
+        self.named.retain(|(f, _), _| f != name);
+        true
+    }
+
+    /// `clear interfaces statistics`.
+    pub fn clear_interfaces(&mut self) {
+        self.unit_counters
+            .iter_mut()
+            .for_each(|c| *c = UnitCounters::default());
+    }
+
+    fn run_filter(
+        &mut self,
+        filter: usize,
+        view: &PacketView,
+        unit: u16,
+        len: usize,
+    ) -> crate::filter::Verdict {
+        let compiled = self.compiled.clone();
+        let f = &compiled.filters[filter];
+        let counts = &mut self.term_counts[filter];
+        let named = &mut self.named;
+        let verdict = f.evaluate(&Fields { packet: view, unit }, |t| {
+            counts[t].add(len);
+            if let Some(name) = &f.terms[t].actions.count {
+                named
+                    .entry((f.name.clone(), name.clone()))
+                    .or_default()
+                    .add(len);
+            }
+        });
+        if verdict.decision == Decision::ImplicitDiscard {
+            self.implicit_counts[filter].add(len);
+        }
+        verdict
+    }
+
+    fn drop(&mut self, unit: u16, d: Drop) -> Output {
+        if let Some(c) = self.unit_counters.get_mut(usize::from(unit)) {
+            c.drop(d);
+        }
+        Output::Dropped(d)
+    }
+
+    /// Processes a packet that arrived on `unit`. The buffer is changed in place when forwarded.
+    pub fn process(&mut self, unit: u16, buf: &mut [u8]) -> Output {
+        let compiled = self.compiled.clone();
+        let Some(c) = self.unit_counters.get_mut(usize::from(unit)) else {
+            return Output::Dropped(Drop::PortDown);
+        };
+        c.rx_packets += 1;
+        c.rx_bytes += buf.len() as u64;
+        let view = match parse(buf) {
+            Ok(v) => v,
+            Err(e) => return self.drop(unit, Drop::Parse(e)),
+        };
+        let Some(fam) = compiled.family(unit, view.family) else {
+            return self.drop(unit, Drop::FamilyDisabled);
+        };
+        let len = usize::from(view.length);
+        if let Some(fi) = fam.filter_input {
+            let v = self.run_filter(fi, &view, unit, len);
+            match v.decision {
+                Decision::Accept => {}
+                Decision::Discard | Decision::ImplicitDiscard => {
+                    return self.drop(unit, Drop::FilterDiscard);
+                }
+                Decision::Reject(r) => return self.reject(unit, &view, buf, r),
+            }
+        }
+        let route = compiled
+            .routes
+            .lookup(view.dst, view.family == Family::V4)
+            .map(|r| r.target.clone());
+        match route {
+            None => {
+                self.count_drop(unit, Drop::NoRoute);
+                self.icmp_error(unit, &view, buf, icmp::Error::NetUnreachable)
+            }
+            Some(Target::Discard) => self.drop(unit, Drop::RouteDiscard),
+            Some(Target::Reject) => {
+                self.count_drop(unit, Drop::RouteReject);
+                self.icmp_error(unit, &view, buf, icmp::Error::HostUnreachable)
+            }
+            Some(Target::Local { .. }) => match icmp::echo_reply(&view, buf) {
+                Some(reply) => Output::Reply {
+                    unit,
+                    packet: reply,
+                },
+                None => self.drop(unit, Drop::LocalUnhandled),
+            },
+            Some(Target::Forward { unit: out, .. }) => {
+                if view.ttl <= 1 {
+                    self.count_drop(unit, Drop::TtlExpired);
+                    return self.icmp_error(unit, &view, buf, icmp::Error::TimeExceeded);
+                }
+                icmp::decrement_ttl(buf, view.family);
+                if let Some(fo) = compiled
+                    .family(out, view.family)
+                    .and_then(|f| f.filter_output)
+                {
+                    let v = self.run_filter(fo, &view, out, len);
+                    match v.decision {
+                        Decision::Accept => {}
+                        Decision::Discard | Decision::ImplicitDiscard => {
+                            return self.drop(unit, Drop::FilterDiscard);
+                        }
+                        Decision::Reject(r) => return self.reject(unit, &view, buf, r),
+                    }
+                }
+                if let Some(c) = self.unit_counters.get_mut(usize::from(out)) {
+                    c.tx_packets += 1;
+                    c.tx_bytes += len as u64;
+                }
+                Output::Forward { unit: out, len }
+            }
+        }
+    }
+
+    fn count_drop(&mut self, unit: u16, d: Drop) {
+        if let Some(c) = self.unit_counters.get_mut(usize::from(unit)) {
+            c.drop(d);
+        }
+    }
+
+    /// Counts a packet the router sends itself (a reply) on its unit.
+    pub fn count_tx(&mut self, unit: u16, len: usize) {
+        if let Some(c) = self.unit_counters.get_mut(usize::from(unit)) {
+            c.tx_packets += 1;
+            c.tx_bytes += len as u64;
+        }
+    }
+
+    /// Counts a transmit failure on the unit a packet was going out of.
+    pub fn count_port_down(&mut self, unit: u16) {
+        self.count_drop(unit, Drop::PortDown);
+    }
+
+    fn reject(&mut self, unit: u16, view: &PacketView, buf: &[u8], r: RejectType) -> Output {
+        self.count_drop(unit, Drop::FilterReject);
+        let err = match r {
+            RejectType::TcpReset if view.transport.tcp_flags.is_some() => {
+                return match self
+                    .compiled
+                    .source_address(unit, view.family)
+                    .and_then(|_| icmp::tcp_reset(view, buf))
+                {
+                    Some(p) => Output::Reply { unit, packet: p },
+                    None => Output::Dropped(Drop::FilterReject),
+                };
+            }
+            RejectType::HostUnreachable => icmp::Error::HostUnreachable,
+            RejectType::NetworkUnreachable => icmp::Error::NetUnreachable,
+            RejectType::PortUnreachable => icmp::Error::PortUnreachable,
+            RejectType::ProtocolUnreachable => icmp::Error::ProtocolUnreachable,
+            _ => icmp::Error::AdminProhibited,
+        };
+        match self.icmp_error(unit, view, buf, err) {
+            Output::Dropped(_) => Output::Dropped(Drop::FilterReject),
+            o => o,
+        }
+    }
+
+    fn icmp_error(&mut self, unit: u16, view: &PacketView, buf: &[u8], err: icmp::Error) -> Output {
+        let Some(src) = self.compiled.source_address(unit, view.family) else {
+            return Output::Dropped(Drop::LocalUnhandled);
+        };
+        match icmp::error(src, view, buf, err) {
+            Some(p) => Output::Reply { unit, packet: p },
+            None => Output::Dropped(Drop::LocalUnhandled),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
