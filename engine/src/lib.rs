@@ -4,7 +4,11 @@
 
 pub mod build;
 pub mod dataplane;
+pub mod engine;
 pub mod filter;
 pub mod icmp;
 pub mod packet;
+pub mod port;
 pub mod route;
+
+pub use engine::{Engine, PortInfo, Snapshot};

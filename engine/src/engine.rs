@@ -1,0 +1,447 @@
+//! The running engine: a worker thread that owns the ports and the data plane, and a control
+//! channel the CLI uses to apply configurations, bind ports and read counters. A commit's state
+//! is compiled on the caller's thread and swapped in between two packets, so no packet is lost
+//! or counted twice because of a commit.
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use flowsh_grammar::model::Config;
+
+use crate::dataplane::{Compiled, Dataplane, Output, Stats};
+use crate::port::{self, Backend, MAX_PACKET, Port, PortError, Rx};
+
+/// Packets read from one port before the next port gets its turn.
+const BATCH: usize = 64;
+/// How long an idle worker waits for packets before looking at its control channel again.
+const IDLE_WAIT_MS: i32 = 20;
+
+/// A port as `show interfaces` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortInfo {
+    pub interface: String,
+    pub backend: String,
+    /// Receive or send errors seen (the port stays bound).
+    pub errors: u64,
+    /// A capture read to its end.
+    pub finished: bool,
+}
+
+/// Everything the show commands read, at one instant.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub stats: Stats,
+    pub compiled: Arc<Compiled>,
+    pub ports: Vec<PortInfo>,
+    /// Ports that could not be opened: the interface stays down.
+    pub down: Vec<PortError>,
+    /// Packets read from every port since start.
+    pub packets: u64,
+}
+
+enum Control {
+    Apply(Arc<Compiled>),
+    Bind(String, Box<dyn Port>),
+    Snapshot(Sender<Snapshot>),
+    ClearFilter(String, Sender<bool>),
+    ClearInterfaces,
+    /// Answered once every input has reached its end and nothing is left to process.
+    WaitInputsDone(Sender<()>),
+    Stop,
+}
+
+struct BoundPort {
+    interface: String,
+    port: Box<dyn Port>,
+    closed: bool,
+    errors: u64,
+    /// The unit packets from this port belong to (the interface's first unit).
+    unit: Option<u16>,
+}
+
+struct Worker {
+    dp: Dataplane,
+    ports: Vec<BoundPort>,
+    /// For each unit of the compiled state, the port it sends through.
+    unit_port: Vec<Option<usize>>,
+    down: Vec<PortError>,
+    packets: u64,
+    waiting: Vec<Sender<()>>,
+}
+
+impl Worker {
+    fn map_units(&mut self) {
+        let compiled = &self.dp.compiled;
+        for p in &mut self.ports {
+            p.unit = compiled
+                .units
+                .iter()
+                .position(|u| u.interface == p.interface && u.up)
+                .map(|i| i as u16);
+        }
+        self.unit_port = compiled
+            .units
+            .iter()
+            .map(|u| self.ports.iter().position(|p| p.interface == u.interface))
+            .collect();
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            stats: self.dp.stats(),
+            compiled: self.dp.compiled.clone(),
+            ports: self
+                .ports
+                .iter()
+                .map(|p| PortInfo {
+                    interface: p.interface.clone(),
+                    backend: p.port.describe(),
+                    errors: p.errors,
+                    finished: p.closed,
+                })
+                .collect(),
+            down: self.down.clone(),
+            packets: self.packets,
+        }
+    }
+
+    /// Handles one control message; false to stop.
+    fn control(&mut self, msg: Control) -> bool {
+        match msg {
+            Control::Apply(c) => {
+                self.dp.apply(c, &Stats::default());
+                self.map_units();
+            }
+            Control::Bind(interface, port) => {
+                self.down.retain(|d| d.interface != interface);
+                self.ports.retain(|p| p.interface != interface);
+                self.ports.push(BoundPort {
+                    interface,
+                    port,
+                    closed: false,
+                    errors: 0,
+                    unit: None,
+                });
+                self.map_units();
+            }
+            Control::Snapshot(reply) => {
+                let _ = reply.send(self.snapshot());
+            }
+            Control::ClearFilter(name, reply) => {
+                let _ = reply.send(self.dp.clear_filter(&name));
+            }
+            Control::ClearInterfaces => self.dp.clear_interfaces(),
+            Control::WaitInputsDone(reply) => self.waiting.push(reply),
+            Control::Stop => return false,
+        }
+        true
+    }
+
+    fn send(&mut self, unit: u16, packet: &[u8]) {
+        let sent = self
+            .unit_port
+            .get(usize::from(unit))
+            .copied()
+            .flatten()
+            .map(|p| (p, self.ports[p].port.send(packet)));
+        match sent {
+            Some((_, Ok(()))) => {}
+            Some((p, Err(_))) => {
+                self.ports[p].errors += 1;
+                self.dp.count_port_down(unit);
+            }
+            None => self.dp.count_port_down(unit),
+        }
+    }
+
+    /// Reads and processes up to a batch from every port; how many packets were read.
+    fn poll_ports(&mut self, buf: &mut [u8]) -> usize {
+        let mut work = 0;
+        for i in 0..self.ports.len() {
+            for _ in 0..BATCH {
+                if self.ports[i].closed {
+                    break;
+                }
+                let len = match self.ports[i].port.recv(buf) {
+                    Ok(Rx::Packet { len, .. }) => len,
+                    Ok(Rx::Empty) => break,
+                    Ok(Rx::Closed) => {
+                        self.ports[i].closed = true;
+                        break;
+                    }
+                    Err(_) => {
+                        self.ports[i].errors += 1;
+                        break;
+                    }
+                };
+                work += 1;
+                self.packets += 1;
+                let Some(unit) = self.ports[i].unit else {
+                    continue;
+                };
+                match self.dp.process(unit, &mut buf[..len]) {
+                    Output::Forward { unit: out, len } => self.send(out, &buf[..len]),
+                    Output::Reply { unit: out, packet } => {
+                        self.dp.count_tx(out, packet.len());
+                        self.send(out, &packet);
+                    }
+                    Output::Dropped(_) => {}
+                }
+            }
+        }
+        work
+    }
+
+    fn inputs_done(&self) -> bool {
+        self.ports
+            .iter()
+            .all(|p| p.closed || p.port.fd().is_none() && p.port.describe().starts_with("pcap-out"))
+    }
+
+    fn run(mut self, rx: Receiver<Control>) {
+        let mut buf = vec![0u8; MAX_PACKET];
+        loop {
+            loop {
+                match rx.try_recv() {
+                    Ok(msg) => {
+                        if !self.control(msg) {
+                            return;
+                        }
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => return,
+                }
+            }
+            if self.poll_ports(&mut buf) > 0 {
+                continue;
+            }
+            if self.inputs_done() {
+                for w in self.waiting.drain(..) {
+                    let _ = w.send(());
+                }
+            }
+            let fds: Vec<_> = self
+                .ports
+                .iter()
+                .filter(|p| !p.closed)
+                .filter_map(|p| p.port.fd())
+                .collect();
+            if fds.is_empty() {
+                match rx.recv_timeout(Duration::from_millis(IDLE_WAIT_MS as u64)) {
+                    Ok(msg) => {
+                        if !self.control(msg) {
+                            return;
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            } else {
+                port::wait_readable(&fds, IDLE_WAIT_MS);
+            }
+        }
+    }
+}
+
+/// A running engine.
+pub struct Engine {
+    control: Sender<Control>,
+    worker: Option<JoinHandle<()>>,
+    down: Vec<PortError>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::start()
+    }
+}
+
+impl Engine {
+    /// Starts the worker with an empty configuration and no ports.
+    pub fn start() -> Engine {
+        let (tx, rx) = mpsc::channel();
+        let worker = Worker {
+            dp: Dataplane::new(Arc::new(Compiled::default())),
+            ports: Vec::new(),
+            unit_port: Vec::new(),
+            down: Vec::new(),
+            packets: 0,
+            waiting: Vec::new(),
+        };
+        let handle = std::thread::Builder::new()
+            .name("flowsh-worker".into())
+            .spawn(move || worker.run(rx))
+            .expect("the worker thread starts");
+        Engine {
+            control: tx,
+            worker: Some(handle),
+            down: Vec::new(),
+        }
+    }
+
+    /// Compiles a committed configuration here and swaps it in on the worker.
+    pub fn apply(&self, cfg: &Config) {
+        let compiled = Arc::new(Compiled::build(cfg));
+        let _ = self.control.send(Control::Apply(compiled));
+    }
+
+    /// Opens a backend and binds it to an interface. A port that cannot open is reported and
+    /// remembered; the interface stays down.
+    pub fn bind(&mut self, interface: &str, backend: &Backend) -> Result<(), String> {
+        match port::open(interface, backend) {
+            Ok(p) => {
+                let _ = self.control.send(Control::Bind(interface.to_string(), p));
+                Ok(())
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                self.down.push(e);
+                Err(msg)
+            }
+        }
+    }
+
+    /// Binds an already open port (in-memory ports in tests).
+    pub fn bind_port(&self, interface: &str, port: Box<dyn Port>) {
+        let _ = self
+            .control
+            .send(Control::Bind(interface.to_string(), port));
+    }
+
+    /// Every counter and the compiled state, at one instant.
+    pub fn snapshot(&self) -> Snapshot {
+        let (tx, rx) = mpsc::channel();
+        let _ = self.control.send(Control::Snapshot(tx));
+        let mut s = rx.recv().unwrap_or_else(|_| Snapshot {
+            stats: Stats::default(),
+            compiled: Arc::new(Compiled::default()),
+            ports: Vec::new(),
+            down: Vec::new(),
+            packets: 0,
+        });
+        s.down.extend(self.down.iter().cloned());
+        s
+    }
+
+    pub fn clear_filter(&self, name: &str) -> bool {
+        let (tx, rx) = mpsc::channel();
+        let _ = self
+            .control
+            .send(Control::ClearFilter(name.to_string(), tx));
+        rx.recv().unwrap_or(false)
+    }
+
+    pub fn clear_interfaces(&self) {
+        let _ = self.control.send(Control::ClearInterfaces);
+    }
+
+    /// Blocks until every input port has reached its end and everything read is processed.
+    pub fn wait_inputs_done(&self) {
+        let (tx, rx) = mpsc::channel();
+        let _ = self.control.send(Control::WaitInputsDone(tx));
+        let _ = rx.recv();
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.control.send(Control::Stop);
+        if let Some(h) = self.worker.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::{Spec, v4};
+    use crate::port::MemoryHandle;
+
+    fn config(lines: &str) -> Config {
+        let text: String = lines.lines().map(|l| format!("{}\n", l.trim())).collect();
+        flowsh_grammar::check(&flowsh_grammar::load_text(&text).unwrap().tree).unwrap()
+    }
+
+    const TWO_PORTS: &str = "
+        set interfaces ge-0/0/0 unit 0 family inet address 10.0.1.1/24
+        set interfaces ge-0/0/1 unit 0 family inet address 10.0.2.1/24";
+
+    /// Waits (bounded) until `cond` holds on a snapshot: the worker runs on its own thread.
+    fn until(e: &Engine, cond: impl Fn(&Snapshot) -> bool) -> Snapshot {
+        for _ in 0..2000 {
+            let s = e.snapshot();
+            if cond(&s) {
+                return s;
+            }
+            std::thread::yield_now();
+        }
+        panic!("condition not reached");
+    }
+
+    #[test]
+    fn packets_cross_the_worker_between_memory_ports() {
+        let e = Engine::start();
+        e.apply(&config(TWO_PORTS));
+        let (a, b) = (MemoryHandle::default(), MemoryHandle::default());
+        e.bind_port("ge-0/0/0", Box::new(a.port()));
+        e.bind_port("ge-0/0/1", Box::new(b.port()));
+        for i in 0..100 {
+            a.push(Spec::udp(v4("10.0.1.2"), v4("10.0.2.2"), 1000 + i, 53).build());
+        }
+        let s = until(&e, |s| {
+            s.stats
+                .units
+                .get("ge-0/0/1.0")
+                .is_some_and(|c| c.tx_packets == 100)
+        });
+        assert_eq!(s.packets, 100);
+        assert_eq!(b.take_sent().len(), 100);
+    }
+
+    #[test]
+    fn a_commit_while_traffic_flows_loses_and_double_counts_nothing() {
+        let e = Engine::start();
+        let cfg = config(TWO_PORTS);
+        e.apply(&cfg);
+        let (a, b) = (MemoryHandle::default(), MemoryHandle::default());
+        e.bind_port("ge-0/0/0", Box::new(a.port()));
+        e.bind_port("ge-0/0/1", Box::new(b.port()));
+        for round in 0..20 {
+            for i in 0..50 {
+                a.push(Spec::udp(v4("10.0.1.2"), v4("10.0.2.2"), i, 53).build());
+            }
+            e.apply(&cfg);
+            if round % 2 == 0 {
+                e.apply(&config(&format!(
+                    "{TWO_PORTS}\nset system host-name r{round}"
+                )));
+            }
+        }
+        let s = until(&e, |s| s.packets == 1000);
+        assert_eq!(s.stats.units["ge-0/0/0.0"].rx_packets, 1000);
+        assert_eq!(s.stats.units["ge-0/0/1.0"].tx_packets, 1000);
+        assert_eq!(b.take_sent().len(), 1000);
+    }
+
+    #[test]
+    fn a_port_that_cannot_open_leaves_its_interface_down_and_the_engine_running() {
+        let mut e = Engine::start();
+        let err = e
+            .bind("ge-0/0/5", &Backend::Pcap("/nonexistent.pcap".into()))
+            .unwrap_err();
+        assert!(
+            err.starts_with("port ge-0/0/5 (pcap:/nonexistent.pcap)"),
+            "{err}"
+        );
+        assert_eq!(e.snapshot().down.len(), 1);
+    }
+}

@@ -1,0 +1,171 @@
+//! Ports: where a configured interface's packets come from and go to. Backends: `tun:NAME`
+//! (a TUN device, IP packets), `pcap:FILE` (replay a capture), `pcap-out:FILE` (record what
+//! leaves), and in-memory queues for tests.
+
+mod memory;
+mod pcap;
+mod tun;
+
+use std::io;
+use std::os::fd::RawFd;
+use std::path::PathBuf;
+
+pub use memory::{MemoryHandle, MemoryPort};
+pub use pcap::{PcapIn, PcapOut};
+pub use tun::TunPort;
+
+/// The largest packet a port reads.
+pub const MAX_PACKET: usize = 65_536;
+
+/// What a read found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rx {
+    /// A packet of this many bytes, with its capture time in nanoseconds when it has one.
+    Packet { len: usize, time_ns: Option<u64> },
+    /// Nothing waiting now.
+    Empty,
+    /// Nothing will ever come (a capture read to its end).
+    Closed,
+}
+
+/// A packet source and sink bound to one interface.
+pub trait Port: Send {
+    /// Reads one packet without blocking.
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<Rx>;
+    fn send(&mut self, packet: &[u8]) -> io::Result<()>;
+    /// The descriptor to wait on, for ports that have one.
+    fn fd(&self) -> Option<RawFd> {
+        None
+    }
+    /// `tun:ftun0`, `pcap:in.pcap`.
+    fn describe(&self) -> String;
+}
+
+/// A port as `--port IFACE=BACKEND` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    Tun(String),
+    Pcap(PathBuf),
+    PcapOut(PathBuf),
+}
+
+/// Why a port could not be opened: the message names the port and the reason.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("port {interface} ({backend}): {reason}")]
+pub struct PortError {
+    pub interface: String,
+    pub backend: String,
+    pub reason: String,
+}
+
+/// Parses `ge-0/0/0=tun:ftun0`.
+pub fn parse_binding(s: &str) -> Result<(String, Backend), String> {
+    let (iface, backend) = s.split_once('=').ok_or_else(|| {
+        format!("'{s}': expected IFACE=BACKEND (tun:NAME, pcap:FILE or pcap-out:FILE)")
+    })?;
+    let (kind, arg) = backend
+        .split_once(':')
+        .ok_or_else(|| format!("'{backend}': expected tun:NAME, pcap:FILE or pcap-out:FILE"))?;
+    if iface.is_empty() || arg.is_empty() {
+        return Err(format!(
+            "'{s}': interface and backend argument are required"
+        ));
+    }
+    let b = match kind {
+        "tun" => Backend::Tun(arg.to_string()),
+        "pcap" => Backend::Pcap(PathBuf::from(arg)),
+        "pcap-out" => Backend::PcapOut(PathBuf::from(arg)),
+        other => {
+            return Err(format!(
+                "'{other}': unknown port backend (tun, pcap, pcap-out)"
+            ));
+        }
+    };
+    Ok((iface.to_string(), b))
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Backend::Tun(n) => write!(f, "tun:{n}"),
+            Backend::Pcap(p) => write!(f, "pcap:{}", p.display()),
+            Backend::PcapOut(p) => write!(f, "pcap-out:{}", p.display()),
+        }
+    }
+}
+
+/// Opens a backend for an interface.
+pub fn open(interface: &str, backend: &Backend) -> Result<Box<dyn Port>, PortError> {
+    let err = |e: io::Error| PortError {
+        interface: interface.to_string(),
+        backend: backend.to_string(),
+        reason: match e.kind() {
+            io::ErrorKind::PermissionDenied => {
+                format!("{e} (TUN devices need root or CAP_NET_ADMIN)")
+            }
+            _ => e.to_string(),
+        },
+    };
+    Ok(match backend {
+        Backend::Tun(name) => Box::new(TunPort::open(name).map_err(err)?),
+        Backend::Pcap(path) => Box::new(PcapIn::open(path).map_err(err)?),
+        Backend::PcapOut(path) => Box::new(PcapOut::create(path).map_err(err)?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bindings_parse_and_bad_ones_say_why() {
+        assert_eq!(
+            parse_binding("ge-0/0/0=tun:ftun0"),
+            Ok(("ge-0/0/0".into(), Backend::Tun("ftun0".into())))
+        );
+        assert_eq!(
+            parse_binding("ge-0/0/1=pcap:in.pcap"),
+            Ok(("ge-0/0/1".into(), Backend::Pcap("in.pcap".into())))
+        );
+        assert!(
+            parse_binding("ge-0/0/0")
+                .unwrap_err()
+                .contains("IFACE=BACKEND")
+        );
+        assert!(
+            parse_binding("ge-0/0/0=wire:x")
+                .unwrap_err()
+                .contains("unknown port backend")
+        );
+    }
+
+    #[test]
+    fn a_port_that_cannot_open_names_itself_and_the_reason() {
+        let e = open("ge-0/0/9", &Backend::Pcap("/nonexistent/x.pcap".into()))
+            .err()
+            .unwrap();
+        assert!(
+            e.to_string()
+                .starts_with("port ge-0/0/9 (pcap:/nonexistent/x.pcap): "),
+            "{e}"
+        );
+    }
+}
+
+/// Waits until one of `fds` is readable or `timeout_ms` passes.
+#[allow(unsafe_code)]
+pub fn wait_readable(fds: &[RawFd], timeout_ms: i32) {
+    let mut polls: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: `polls` is a live, correctly sized array of pollfd for the duration of the call,
+    // and poll(2) only writes the `revents` fields inside it.
+    unsafe {
+        libc::poll(polls.as_mut_ptr(), polls.len() as libc::nfds_t, timeout_ms);
+    }
+}

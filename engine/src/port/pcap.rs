@@ -1,0 +1,216 @@
+//! Captures: `pcap:FILE` replays a capture's IP packets (raw IP or Ethernet link types);
+//! `pcap-out:FILE` records the packets sent out of a port as raw IP.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use pcap_file::pcap::{PcapHeader, PcapPacket, PcapReader, PcapWriter};
+use pcap_file::{DataLink, Endianness, TsResolution};
+
+use super::{Port, Rx};
+
+fn io_err(e: pcap_file::PcapError) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e.to_string())
+}
+
+/// Replays a capture.
+pub struct PcapIn {
+    path: PathBuf,
+    reader: PcapReader<BufReader<File>>,
+    datalink: DataLink,
+    nanos: bool,
+}
+
+impl std::fmt::Debug for PcapIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PcapIn({})", self.path.display())
+    }
+}
+
+impl PcapIn {
+    pub fn open(path: &Path) -> io::Result<PcapIn> {
+        let reader = PcapReader::new(BufReader::new(File::open(path)?)).map_err(io_err)?;
+        let h = reader.header();
+        match h.datalink {
+            DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 | DataLink::ETHERNET => {}
+            other => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "link type {other:?} is not supported (raw IP or Ethernet captures only)"
+                    ),
+                ));
+            }
+        }
+        Ok(PcapIn {
+            path: path.to_path_buf(),
+            datalink: h.datalink,
+            nanos: h.ts_resolution == TsResolution::NanoSecond,
+            reader,
+        })
+    }
+}
+
+/// The IP packet inside an Ethernet frame (with or without one 802.1Q tag).
+fn ethernet_payload(frame: &[u8]) -> Option<&[u8]> {
+    let ty = u16::from_be_bytes([*frame.get(12)?, *frame.get(13)?]);
+    match ty {
+        0x0800 | 0x86dd => frame.get(14..),
+        0x8100 => {
+            let inner = u16::from_be_bytes([*frame.get(16)?, *frame.get(17)?]);
+            matches!(inner, 0x0800 | 0x86dd)
+                .then(|| frame.get(18..))
+                .flatten()
+        }
+        _ => None,
+    }
+}
+
+impl Port for PcapIn {
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<Rx> {
+        loop {
+            // Raw packets: a capture made with a small snap length is still readable.
+            let Some(next) = self.reader.next_raw_packet() else {
+                return Ok(Rx::Closed);
+            };
+            let p = next.map_err(io_err)?;
+            let frac = u64::from(p.ts_frac) * if self.nanos { 1 } else { 1000 };
+            let time_ns = u64::from(p.ts_sec) * 1_000_000_000 + frac;
+            let data: &[u8] = &p.data;
+            let ip = if self.datalink == DataLink::ETHERNET {
+                match ethernet_payload(data) {
+                    Some(ip) => ip,
+                    // Not IP (ARP, LLDP...): nothing for the IP data plane.
+                    None => continue,
+                }
+            } else {
+                data
+            };
+            let len = ip.len().min(buf.len());
+            buf[..len].copy_from_slice(&ip[..len]);
+            return Ok(Rx::Packet {
+                len,
+                time_ns: Some(time_ns),
+            });
+        }
+    }
+
+    fn send(&mut self, _packet: &[u8]) -> io::Result<()> {
+        // A replayed capture is an input only; what would leave through it is counted and dropped.
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "a pcap replay port only receives",
+        ))
+    }
+
+    fn describe(&self) -> String {
+        format!("pcap:{}", self.path.display())
+    }
+}
+
+/// Records sent packets as raw IP.
+pub struct PcapOut {
+    path: PathBuf,
+    /// Taken on drop to flush the file.
+    writer: Option<PcapWriter<BufWriter<File>>>,
+    start: std::time::Instant,
+}
+
+impl std::fmt::Debug for PcapOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PcapOut({})", self.path.display())
+    }
+}
+
+impl PcapOut {
+    pub fn create(path: &Path) -> io::Result<PcapOut> {
+        let header = PcapHeader {
+            datalink: DataLink::RAW,
+            ts_resolution: TsResolution::NanoSecond,
+            snaplen: 65535,
+            endianness: Endianness::native(),
+            ..PcapHeader::default()
+        };
+        let writer =
+            PcapWriter::with_header(BufWriter::new(File::create(path)?), header).map_err(io_err)?;
+        Ok(PcapOut {
+            path: path.to_path_buf(),
+            writer: Some(writer),
+            start: std::time::Instant::now(),
+        })
+    }
+}
+
+impl Port for PcapOut {
+    fn recv(&mut self, _buf: &mut [u8]) -> io::Result<Rx> {
+        Ok(Rx::Empty)
+    }
+
+    fn send(&mut self, packet: &[u8]) -> io::Result<()> {
+        let ts = Duration::from_nanos(self.start.elapsed().as_nanos() as u64);
+        match &mut self.writer {
+            Some(w) => w
+                .write_packet(&PcapPacket::new(ts, packet.len() as u32, packet))
+                .map(|_| ())
+                .map_err(io_err),
+            None => Err(io::Error::other("capture closed")),
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("pcap-out:{}", self.path.display())
+    }
+}
+
+impl Drop for PcapOut {
+    fn drop(&mut self) {
+        use std::io::Write;
+        if let Some(w) = self.writer.take() {
+            let _ = w.into_writer().flush();
+        }
+    }
+}
+
+/// Writes IP packets to a raw-IP capture (tests and the capture generator).
+pub fn write_capture(path: &Path, packets: &[Vec<u8>]) -> io::Result<()> {
+    let mut out = PcapOut::create(path)?;
+    for p in packets {
+        out.send(p)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_written_capture_replays_packet_for_packet() {
+        let path = std::env::temp_dir().join(format!("flowsh-pcap-{}.pcap", std::process::id()));
+        let packets = vec![vec![0x45u8; 20], vec![0x60u8; 40]];
+        write_capture(&path, &packets).unwrap();
+        let mut p = PcapIn::open(&path).unwrap();
+        let mut buf = [0u8; 100];
+        assert!(matches!(
+            p.recv(&mut buf).unwrap(),
+            Rx::Packet { len: 20, .. }
+        ));
+        assert!(matches!(
+            p.recv(&mut buf).unwrap(),
+            Rx::Packet { len: 40, .. }
+        ));
+        assert_eq!(p.recv(&mut buf).unwrap(), Rx::Closed);
+    }
+
+    #[test]
+    fn ethernet_frames_give_their_ip_packet_and_skip_the_rest() {
+        let mut frame = vec![0u8; 12];
+        frame.extend_from_slice(&[0x08, 0x00, 0x45, 0x00]);
+        assert_eq!(ethernet_payload(&frame), Some(&[0x45u8, 0x00][..]));
+        let mut arp = vec![0u8; 12];
+        arp.extend_from_slice(&[0x08, 0x06, 0, 1]);
+        assert_eq!(ethernet_payload(&arp), None);
+    }
+}
