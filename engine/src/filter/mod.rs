@@ -125,6 +125,9 @@ fn kind(m: &Match) -> Kind {
     }
 }
 
+/// A condition kind and its occurrence within a term: one dimension of the classifier.
+type DimKey = (Kind, usize);
+
 /// How a dimension turns a packet into a bitset.
 #[derive(Debug, Clone)]
 enum Lookup {
@@ -233,10 +236,10 @@ fn prefix_cuts(prefixes: &[PrefixMatch], family: AddressFamily, cuts: &mut Vec<u
         cuts.push(start);
         let size_bits = u32::from(bits(family) - len);
         let end = start.checked_add(1u128.checked_shl(size_bits).unwrap_or(0).wrapping_sub(1));
-        if let Some(e) = end.and_then(|e| e.checked_add(1)) {
-            if e <= full(family) {
-                cuts.push(e);
-            }
+        if let Some(e) = end.and_then(|e| e.checked_add(1))
+            && e <= full(family)
+        {
+            cuts.push(e);
         }
     }
 }
@@ -290,7 +293,7 @@ impl CompiledFilter {
         let n = filter.terms.len();
         let family = filter.family;
         // Conditions grouped by (kind, occurrence in the term): each group is one dimension.
-        let mut groups: Vec<((Kind, usize), Vec<(usize, &Match)>)> = Vec::new();
+        let mut groups: Vec<(DimKey, Vec<(usize, &Match)>)> = Vec::new();
         for (t, term) in filter.terms.iter().enumerate() {
             let mut seen: Vec<Kind> = Vec::new();
             for m in &term.matches {
@@ -401,10 +404,10 @@ impl CompiledFilter {
             .terms
             .iter()
             .map(|t| {
-                if let Some(i) = &t.actions.port_mirror_instance {
-                    if !mirror_instances.contains(i) {
-                        mirror_instances.push(i.clone());
-                    }
+                if let Some(i) = &t.actions.port_mirror_instance
+                    && !mirror_instances.contains(i)
+                {
+                    mirror_instances.push(i.clone());
                 }
                 CompiledTerm {
                     name: t.name.clone(),

@@ -11,7 +11,7 @@ use std::os::fd::RawFd;
 use std::path::PathBuf;
 
 pub use memory::{MemoryHandle, MemoryPort};
-pub use pcap::{PcapIn, PcapOut};
+pub use pcap::{PcapIn, PcapOut, write_capture};
 pub use tun::TunPort;
 
 /// The largest packet a port reads.
@@ -113,6 +113,24 @@ pub fn open(interface: &str, backend: &Backend) -> Result<Box<dyn Port>, PortErr
     })
 }
 
+/// Waits until one of `fds` is readable or `timeout_ms` passes.
+#[allow(unsafe_code)]
+pub fn wait_readable(fds: &[RawFd], timeout_ms: i32) {
+    let mut polls: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: `polls` is a live, correctly sized array of pollfd for the duration of the call,
+    // and poll(2) only writes the `revents` fields inside it.
+    unsafe {
+        libc::poll(polls.as_mut_ptr(), polls.len() as libc::nfds_t, timeout_ms);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,23 +167,5 @@ mod tests {
                 .starts_with("port ge-0/0/9 (pcap:/nonexistent/x.pcap): "),
             "{e}"
         );
-    }
-}
-
-/// Waits until one of `fds` is readable or `timeout_ms` passes.
-#[allow(unsafe_code)]
-pub fn wait_readable(fds: &[RawFd], timeout_ms: i32) {
-    let mut polls: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|&fd| libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
-    // SAFETY: `polls` is a live, correctly sized array of pollfd for the duration of the call,
-    // and poll(2) only writes the `revents` fields inside it.
-    unsafe {
-        libc::poll(polls.as_mut_ptr(), polls.len() as libc::nfds_t, timeout_ms);
     }
 }
