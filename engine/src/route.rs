@@ -71,7 +71,7 @@ impl Lpm {
                 let mut m = HashMap::new();
                 m.insert(net, route);
                 self.by_len.push((len, m));
-                self.by_len.sort_by(|a, b| b.0.cmp(&a.0));
+                self.by_len.sort_by_key(|(len, _)| std::cmp::Reverse(*len));
             }
         }
     }

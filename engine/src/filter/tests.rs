@@ -265,7 +265,10 @@ const CONDITIONS: &[&str] = &[
 ];
 const ACTIONS: &[&str] = &["accept", "discard", "reject", "count c", "next term"];
 
-fn filter_text(terms: &[(Vec<usize>, Vec<usize>, Vec<usize>, usize)]) -> String {
+/// A generated term: source prefixes, destination prefixes, conditions, action (indexes).
+type TermSpec = (Vec<usize>, Vec<usize>, Vec<usize>, usize);
+
+fn filter_text(terms: &[TermSpec]) -> String {
     let mut s = String::new();
     for (i, (srcs, dsts, conds, action)) in terms.iter().enumerate() {
         let base = format!("set firewall filter f term t{i}");
