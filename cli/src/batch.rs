@@ -45,6 +45,8 @@ pub fn run(
     while let Some(line) = lines.next() {
         let reply = session.run(&line);
         out.write_all(reply.out.as_bytes())?;
+        // A script feeding standard input may wait for each answer before the next command.
+        out.flush()?;
         all_ok &= reply.ok;
         if let Some(verb) = reply.read_terminal {
             let mut text = String::new();

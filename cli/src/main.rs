@@ -7,8 +7,10 @@ mod commands;
 mod confdb;
 mod lex;
 mod pipe;
+mod replay;
 mod session;
 mod shell;
+mod views;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -35,6 +37,10 @@ struct Cli {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
+    /// Binds a configured interface to a packet backend: tun:NAME, pcap:FILE or pcap-out:FILE
+    #[arg(long = "port", value_name = "IFACE=BACKEND")]
+    ports: Vec<String>,
+
     /// Commands to run, separated by `;` (both modes: `configure; set ...; commit`); then exit
     #[arg(short = 'c', value_name = "COMMANDS")]
     commands: Option<String>,
@@ -52,6 +58,21 @@ enum Command {
         /// Configuration files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Push captures through a configuration as fast as possible, then print a summary.
+    Replay {
+        /// The configuration (brace or set form).
+        #[arg(long, value_name = "FILE", required = true)]
+        config: PathBuf,
+        /// A capture replayed into an interface: IFACE=CAPTURE.pcap
+        #[arg(long = "pcap", value_name = "IFACE=CAPTURE", required = true)]
+        pcaps: Vec<String>,
+        /// Other ports, for example IFACE=pcap-out:FILE to record what leaves
+        #[arg(long = "port", value_name = "IFACE=BACKEND")]
+        ports: Vec<String>,
+        /// Show commands run on the final state, separated by `;`
+        #[arg(short = 'c', value_name = "COMMANDS")]
+        commands: Option<String>,
     },
 }
 
@@ -109,6 +130,29 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Some(Command::Replay {
+        config,
+        pcaps,
+        ports,
+        commands,
+    }) = &cli.command
+    {
+        let r = replay::Replay {
+            config: config.clone(),
+            pcaps: pcaps.clone(),
+            ports: ports.clone(),
+            commands: commands.clone(),
+        };
+        let mut out = std::io::stdout().lock();
+        return match replay::run(&r, &mut out) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let state_dir = cli.state_dir.clone().unwrap_or_else(default_state_dir);
     let db = match ConfDb::open(&state_dir) {
         Ok(db) => db,
@@ -131,6 +175,22 @@ fn main() -> ExitCode {
         print!("{e}");
         return ExitCode::FAILURE;
     }
+    // The engine: ports that cannot open are reported, and their interfaces stay down.
+    let mut engine = flowsh_engine::Engine::start();
+    for binding in &cli.ports {
+        match flowsh_engine::port::parse_binding(binding) {
+            Ok((iface, backend)) => {
+                if let Err(e) = engine.bind(&iface, &backend) {
+                    eprintln!("warning: {e}; {iface} stays down");
+                }
+            }
+            Err(e) => {
+                eprintln!("error: --port {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    session.attach_engine(engine);
     let mut out = std::io::stdout().lock();
     let ok = if let Some(text) = &cli.commands {
         let mut lines = batch::split_commands(text).into_iter();

@@ -78,6 +78,8 @@ pub struct Session {
     previous_levels: Vec<Vec<PathElem>>,
     candidate: Option<ConfigTree>,
     history: Vec<(i64, String)>,
+    /// The forwarding engine the committed configuration drives.
+    engine: Option<flowsh_engine::Engine>,
 }
 
 impl std::fmt::Debug for Session {
@@ -104,7 +106,34 @@ impl Session {
             previous_levels: Vec::new(),
             candidate: None,
             history: Vec::new(),
+            engine: None,
         }
+    }
+
+    /// Gives the session its engine and applies the committed configuration to it.
+    pub fn attach_engine(&mut self, engine: flowsh_engine::Engine) {
+        self.engine = Some(engine);
+        self.apply_committed();
+    }
+
+    pub fn engine(&self) -> Option<&flowsh_engine::Engine> {
+        self.engine.as_ref()
+    }
+
+    /// Applies the committed configuration to the engine (after a commit or a rollback).
+    pub fn apply_committed(&mut self) {
+        if let (Some(engine), Ok(cfg)) = (&self.engine, flowsh_grammar::check(&self.committed())) {
+            engine.apply(&cfg);
+        }
+    }
+
+    /// Seconds since the active configuration was committed (route ages).
+    pub fn committed_age(&self) -> i64 {
+        self.db
+            .committed()
+            .ok()
+            .and_then(|(_, c)| c)
+            .map_or(0, |c| self.clock.now() - c.time)
     }
 
     pub fn mode(&self) -> Mode {
@@ -281,6 +310,11 @@ impl Session {
                 extra(self).unwrap_or_else(|| crate::commands::operational::show_cli_history(self))
             }
             Action::FileShow => crate::commands::operational::file_show(args),
+            Action::ShowInterfaces
+            | Action::ShowRoute
+            | Action::ShowFirewall
+            | Action::ClearFirewall
+            | Action::ClearInterfaces => crate::commands::engine::run(self, line, cmd.action, args),
             Action::Edit(verb) => self.edit(line, command, verb, args),
             Action::Up => self.up(line, args),
             Action::Top => extra(self).unwrap_or_else(|| {

@@ -166,6 +166,11 @@ fn arg_choices(s: &Session, cmd: &Cmd, args: &[Word]) -> Choices {
                 pipe: false,
             }
         }
+        Arg::Words(usage) if args.is_empty() => Choices {
+            list: vec![Choice::new(usage, "", None)],
+            complete: true,
+            pipe: true,
+        },
         Arg::Text if args.is_empty() => Choices {
             list: vec![Choice::new("<comment>", "Text", None)],
             complete: false,

@@ -1,6 +1,7 @@
 //! The commands of both modes: their table, their implementations, and `?` help.
 
 pub mod configuration;
+pub mod engine;
 pub mod help;
 pub mod operational;
 pub mod tree;

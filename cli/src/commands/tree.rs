@@ -12,6 +12,11 @@ pub enum Action {
     ShowVersion,
     ShowCliHistory,
     FileShow,
+    ShowInterfaces,
+    ShowRoute,
+    ShowFirewall,
+    ClearFirewall,
+    ClearInterfaces,
     Exit,
     // Configuration mode.
     Edit(EditVerb),
@@ -82,6 +87,8 @@ pub enum Arg {
     Text,
     /// An operational-mode command (`run ...`).
     OpCommand,
+    /// Words the command reads itself (`show interfaces ge-0/0/0 extensive`).
+    Words(&'static str),
 }
 
 /// One command word.
@@ -116,6 +123,32 @@ const fn group(name: &'static str, help: &'static str, children: &'static [Cmd])
 
 /// Operational mode (`user@host>`).
 pub static OPERATIONAL: &[Cmd] = &[
+    group(
+        "clear",
+        "Clear information in the system",
+        &[
+            group(
+                "firewall",
+                "Clear firewall counters",
+                &[cmd(
+                    "filter",
+                    "Name of filter",
+                    Action::ClearFirewall,
+                    Arg::Words("<filter-name>"),
+                )],
+            ),
+            group(
+                "interfaces",
+                "Clear interface information",
+                &[cmd(
+                    "statistics",
+                    "Clear statistics on interfaces",
+                    Action::ClearInterfaces,
+                    Arg::None,
+                )],
+            ),
+        ],
+    ),
     cmd(
         "configure",
         "Manipulate software configuration information",
@@ -163,6 +196,24 @@ pub static OPERATIONAL: &[Cmd] = &[
                 "Show current configuration",
                 Action::ShowConfiguration,
                 Arg::Path,
+            ),
+            cmd(
+                "firewall",
+                "Show firewall information",
+                Action::ShowFirewall,
+                Arg::Words("filter <filter-name>"),
+            ),
+            cmd(
+                "interfaces",
+                "Show interface information",
+                Action::ShowInterfaces,
+                Arg::Words("terse | <interface-name> [extensive]"),
+            ),
+            cmd(
+                "route",
+                "Show routing table information",
+                Action::ShowRoute,
+                Arg::None,
             ),
             group(
                 "system",

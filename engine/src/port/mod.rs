@@ -39,6 +39,10 @@ pub trait Port: Send {
     }
     /// `tun:ftun0`, `pcap:in.pcap`.
     fn describe(&self) -> String;
+    /// Whether packets come in through this port (a recording port only sends).
+    fn is_input(&self) -> bool {
+        true
+    }
 }
 
 /// A port as `--port IFACE=BACKEND` names it.

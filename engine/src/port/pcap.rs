@@ -162,6 +162,10 @@ impl Port for PcapOut {
     fn describe(&self) -> String {
         format!("pcap-out:{}", self.path.display())
     }
+
+    fn is_input(&self) -> bool {
+        false
+    }
 }
 
 impl Drop for PcapOut {

@@ -1,0 +1,117 @@
+//! `flowsh replay`: push captures through a configuration as fast as the machine allows, then
+//! print a summary; `-c` runs show commands on the final state.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use flowsh_engine::Engine;
+use flowsh_engine::port::{Backend, parse_binding};
+
+use crate::confdb::ConfDb;
+use crate::session::Session;
+
+/// What `flowsh replay` was asked to do.
+#[derive(Debug)]
+pub struct Replay {
+    pub config: PathBuf,
+    pub pcaps: Vec<String>,
+    pub ports: Vec<String>,
+    pub commands: Option<String>,
+}
+
+/// Runs a replay; whether everything succeeded.
+pub fn run(r: &Replay, out: &mut dyn Write) -> std::io::Result<bool> {
+    let name = r.config.display().to_string();
+    let text = match std::fs::read_to_string(&r.config) {
+        Ok(t) => t,
+        Err(e) => {
+            writeln!(out, "error: could not read '{name}': {e}")?;
+            return Ok(false);
+        }
+    };
+    let cfg = match flowsh_grammar::check::check_text(&name, &text) {
+        Ok(c) => c,
+        Err(e) => {
+            write!(out, "{e}")?;
+            return Ok(false);
+        }
+    };
+    let mut bindings = Vec::new();
+    for p in &r.pcaps {
+        match parse_binding(&p.replacen('=', "=pcap:", 1)) {
+            Ok(b) => bindings.push(b),
+            Err(e) => {
+                writeln!(out, "error: --pcap {e}")?;
+                return Ok(false);
+            }
+        }
+    }
+    for p in &r.ports {
+        match parse_binding(p) {
+            Ok(b) => bindings.push(b),
+            Err(e) => {
+                writeln!(out, "error: --port {e}")?;
+                return Ok(false);
+            }
+        }
+    }
+    let mut engine = Engine::start();
+    engine.apply(&cfg);
+    for (iface, backend) in &bindings {
+        if let Err(e) = engine.bind(iface, backend) {
+            writeln!(out, "error: {e}")?;
+            return Ok(false);
+        }
+    }
+    let start = Instant::now();
+    engine.wait_inputs_done();
+    let elapsed = start.elapsed().as_secs_f64().max(1e-9);
+    let snap = engine.snapshot();
+    let (mut forwarded, mut dropped) = (0u64, 0u64);
+    for c in snap.stats.units.values() {
+        forwarded += c.tx_packets;
+        dropped += c.dropped();
+    }
+    let inputs = bindings
+        .iter()
+        .filter(|(_, b)| matches!(b, Backend::Pcap(_)))
+        .count();
+    writeln!(
+        out,
+        "Replay complete: {} packets from {inputs} captures in {elapsed:.3} s ({:.0} packets/s)\n  \
+         Sent {forwarded}, dropped {dropped}",
+        snap.packets,
+        snap.packets as f64 / elapsed
+    )?;
+    let Some(commands) = &r.commands else {
+        return Ok(true);
+    };
+    // Show commands read the replayed configuration from a scratch state directory.
+    let dir = std::env::temp_dir().join(format!("flowsh-replay-{}", std::process::id()));
+    let db = match ConfDb::open(&dir) {
+        Ok(db) => db,
+        Err(e) => {
+            writeln!(out, "error: {e}")?;
+            return Ok(false);
+        }
+    };
+    let tree = flowsh_grammar::load_text(&text)
+        .map(|l| l.tree)
+        .unwrap_or_default();
+    let clock = crate::clock::from_env();
+    let _ = db.commit(
+        &tree,
+        "replay",
+        "replay",
+        Some(format!("replay of {name}")),
+        clock.now(),
+        None,
+    );
+    let mut session = Session::new(db, clock, "replay", false);
+    session.attach_engine(engine);
+    let mut lines = crate::batch::split_commands(commands).into_iter();
+    let ok = crate::batch::run(&mut session, &mut lines, out)?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(ok)
+}
