@@ -37,21 +37,22 @@ pub fn run(r: &Replay, out: &mut dyn Write) -> std::io::Result<bool> {
             return Ok(false);
         }
     };
+    // Outputs first: an input starts flowing as soon as it is bound.
     let mut bindings = Vec::new();
-    for p in &r.pcaps {
-        match parse_binding(&p.replacen('=', "=pcap:", 1)) {
-            Ok(b) => bindings.push(b),
-            Err(e) => {
-                writeln!(out, "error: --pcap {e}")?;
-                return Ok(false);
-            }
-        }
-    }
     for p in &r.ports {
         match parse_binding(p) {
             Ok(b) => bindings.push(b),
             Err(e) => {
                 writeln!(out, "error: --port {e}")?;
+                return Ok(false);
+            }
+        }
+    }
+    for p in &r.pcaps {
+        match parse_binding(&p.replacen('=', "=pcap:", 1)) {
+            Ok(b) => bindings.push(b),
+            Err(e) => {
+                writeln!(out, "error: --pcap {e}")?;
                 return Ok(false);
             }
         }

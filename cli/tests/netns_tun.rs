@@ -1,0 +1,246 @@
+//! Real devices: two network namespaces joined through flowsh by TUN devices. Ping, UDP and TCP
+//! cross it; a filter discards one UDP port and counts another; both hosts and `show firewall`
+//! agree. Needs root, iproute2, ping and python3 (the README test command installs ping).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
+
+use common::{Lab, out};
+
+const PY: &str = "/usr/bin/python3";
+
+const CONFIG: &str = "
+set system host-name lab-router
+set interfaces ge-0/0/0 unit 0 family inet address 10.71.1.1/24
+set interfaces ge-0/0/0 unit 0 family inet filter input from-h1
+set interfaces ge-0/0/1 unit 0 family inet address 10.71.2.1/24
+set firewall family inet filter from-h1 term no-9999 from protocol udp
+set firewall family inet filter from-h1 term no-9999 from destination-port 9999
+set firewall family inet filter from-h1 term no-9999 then count dropped-9999
+set firewall family inet filter from-h1 term no-9999 then discard
+set firewall family inet filter from-h1 term udp-5001 from protocol udp
+set firewall family inet filter from-h1 term udp-5001 from destination-port 5001
+set firewall family inet filter from-h1 term udp-5001 then count udp-5001
+set firewall family inet filter from-h1 term udp-5001 then accept
+set firewall family inet filter from-h1 term rest then accept
+";
+
+/// Echoes UDP on 5001 and 9999 and one TCP connection on 8080; says `ready` once listening.
+const SERVER: &str = r#"
+import socket, threading
+def udp(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", port)); s.settimeout(15)
+    try:
+        while True:
+            d, a = s.recvfrom(2000); s.sendto(d, a)
+    except socket.timeout:
+        pass
+def tcp(port):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port)); s.listen(); s.settimeout(15)
+    try:
+        c, a = s.accept(); c.settimeout(5); c.sendall(c.recv(100)); c.close()
+    except socket.timeout:
+        pass
+ts = [threading.Thread(target=udp, args=(5001,)), threading.Thread(target=udp, args=(9999,)), threading.Thread(target=tcp, args=(8080,))]
+for t in ts: t.start()
+print("ready", flush=True)
+for t in ts: t.join()
+"#;
+
+/// `udp HOST PORT N`: how many of N datagrams came back; `tcp HOST PORT`: the echoed text.
+const CLIENT: &str = r#"
+import socket, sys
+kind, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if kind == "udp":
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1); ok = 0
+    for i in range(int(sys.argv[4])):
+        s.sendto(b"flowsh-%d" % i, (host, port))
+        try:
+            s.recvfrom(100); ok += 1
+        except socket.timeout:
+            pass
+    print(ok)
+else:
+    c = socket.create_connection((host, port), timeout=5); c.sendall(b"hello"); print(c.recv(100).decode())
+"#;
+
+fn run(args: &[&str]) -> Output {
+    let o = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    assert!(
+        o.status.success(),
+        "{args:?}: {}{}",
+        out(&o),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// A network namespace deleted when the test ends, however it ends.
+struct Netns(String);
+
+impl Netns {
+    fn new(name: String) -> Netns {
+        let _ = Command::new("ip").args(["netns", "del", &name]).output();
+        run(&["ip", "netns", "add", &name]);
+        Netns(name)
+    }
+
+    fn exec(&self, args: &[&str]) -> Output {
+        let mut all = vec!["ip", "netns", "exec", &self.0];
+        all.extend_from_slice(args);
+        Command::new("ip").args(&all[1..]).output().unwrap()
+    }
+
+    /// Takes a TUN device into the namespace and gives it an address and a default route.
+    fn attach(&self, dev: &str, cidr: &str) {
+        run(&["ip", "link", "set", dev, "netns", &self.0]);
+        for cmd in [
+            vec!["ip", "link", "set", "lo", "up"],
+            vec!["ip", "addr", "add", cidr, "dev", dev],
+            vec!["ip", "link", "set", dev, "up"],
+            vec!["ip", "route", "add", "default", "dev", dev],
+        ] {
+            let o = self.exec(&cmd);
+            assert!(
+                o.status.success(),
+                "{cmd:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
+    }
+}
+
+/// flowsh reading commands on standard input; answers are read up to a line we expect.
+struct Router {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Router {
+    fn ask(&mut self, command: &str, last_line_starts: &str) -> String {
+        writeln!(self.stdin, "{command}").unwrap();
+        self.stdin.flush().unwrap();
+        let mut text = String::new();
+        loop {
+            let mut line = String::new();
+            if self.stdout.read_line(&mut line).unwrap() == 0 {
+                panic!("flowsh ended; output so far:\n{text}");
+            }
+            text.push_str(&line);
+            if line.starts_with(last_line_starts) {
+                return text;
+            }
+        }
+    }
+}
+
+impl Drop for Router {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn ping_udp_and_tcp_cross_flowsh_between_namespaces_and_the_filter_counts_them() {
+    let lab = Lab::new("netns");
+    let id = std::process::id() % 100_000;
+    let (tun_a, tun_b) = (format!("fsa{id}"), format!("fsb{id}"));
+    let cfg = lab.path("lab.set");
+    std::fs::write(&cfg, CONFIG.trim_start()).unwrap();
+    std::fs::write(lab.path("server.py"), SERVER).unwrap();
+    std::fs::write(lab.path("client.py"), CLIENT).unwrap();
+
+    let mut child = lab
+        .command()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--port")
+        .arg(format!("ge-0/0/0=tun:{tun_a}"))
+        .arg("--port")
+        .arg(format!("ge-0/0/1=tun:{tun_b}"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut router = Router {
+        stdin: child.stdin.take().unwrap(),
+        stdout: BufReader::new(child.stdout.take().unwrap()),
+        child,
+    };
+    // The first answer means the ports are bound: the TUN devices exist.
+    let terse = router.ask("show interfaces terse", "ge-0/0/1.0");
+    assert!(
+        terse.contains("ge-0/0/0.0              up    up   inet     10.71.1.1/24"),
+        "{terse}"
+    );
+
+    let h1 = Netns::new(format!("fsh1-{id}"));
+    let h2 = Netns::new(format!("fsh2-{id}"));
+    h1.attach(&tun_a, "10.71.1.2/24");
+    h2.attach(&tun_b, "10.71.2.2/24");
+
+    let ping = |ns: &Netns, dst: &str| ns.exec(&["ping", "-c", "3", "-i", "0.2", "-W", "2", dst]);
+    let o = ping(&h1, "10.71.1.1");
+    assert!(o.status.success(), "the router answers ping: {}", out(&o));
+    let o = ping(&h1, "10.71.2.2");
+    assert!(o.status.success(), "ping crosses the router: {}", out(&o));
+    assert!(out(&o).contains("3 received"), "{}", out(&o));
+
+    let server_py = lab.path("server.py").display().to_string();
+    let mut server = Command::new("ip")
+        .args(["netns", "exec", &h2.0, PY, &server_py])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    assert_eq!(ready.trim(), "ready");
+
+    let client = lab.path("client.py").display().to_string();
+    let o = h1.exec(&[PY, &client, "udp", "10.71.2.2", "5001", "5"]);
+    assert_eq!(out(&o).trim(), "5", "UDP 5001 passes both ways");
+    let o = h1.exec(&[PY, &client, "udp", "10.71.2.2", "9999", "3"]);
+    assert_eq!(out(&o).trim(), "0", "UDP 9999 is discarded");
+    let o = h1.exec(&[PY, &client, "tcp", "10.71.2.2", "8080"]);
+    assert_eq!(
+        out(&o).trim(),
+        "hello",
+        "TCP crosses: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+
+    let fw = router.ask("show firewall", "(implicit discard)");
+    let count = |name: &str| -> u64 {
+        fw.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in\n{fw}"))
+    };
+    assert_eq!(count("dropped-9999"), 3, "{fw}");
+    assert_eq!(count("udp-5001"), 5, "{fw}");
+    let ext = router.ask("show interfaces ge-0/0/0 extensive", "        Destination:");
+    assert!(
+        ext.contains("filter-discard                     3"),
+        "{ext}"
+    );
+}
