@@ -208,14 +208,178 @@ pub enum Output {
     Dropped(Drop),
 }
 
+/// Counters on the packet path, indexed like the compiled state.
+#[derive(Debug, Default)]
+struct Counters {
+    units: Vec<UnitCounters>,
+    terms: Vec<Vec<Count>>,
+    implicit: Vec<Count>,
+    /// Per filter, per `count` name slot.
+    named: Vec<Vec<Count>>,
+}
+
+impl Counters {
+    fn drop(&mut self, unit: u16, d: Drop) -> Output {
+        if let Some(c) = self.units.get_mut(usize::from(unit)) {
+            c.drop(d);
+        }
+        Output::Dropped(d)
+    }
+
+    fn tx(&mut self, unit: u16, len: usize) {
+        if let Some(c) = self.units.get_mut(usize::from(unit)) {
+            c.tx_packets += 1;
+            c.tx_bytes += len as u64;
+        }
+    }
+
+    #[inline]
+    fn run_filter(
+        &mut self,
+        compiled: &Compiled,
+        filter: usize,
+        view: &PacketView,
+        unit: u16,
+        len: usize,
+    ) -> crate::filter::Verdict {
+        let f = &compiled.filters[filter];
+        let counts = &mut self.terms[filter];
+        let named = &mut self.named[filter];
+        let verdict = f.evaluate(&Fields { packet: view, unit }, |t| {
+            counts[t].add(len);
+            if let Some(slot) = f.terms[t].counter {
+                named[usize::from(slot)].add(len);
+            }
+        });
+        if verdict.decision == Decision::ImplicitDiscard {
+            self.implicit[filter].add(len);
+        }
+        verdict
+    }
+
+    fn icmp_error(
+        &mut self,
+        compiled: &Compiled,
+        unit: u16,
+        view: &PacketView,
+        buf: &[u8],
+        err: icmp::Error,
+    ) -> Output {
+        let Some(src) = compiled.source_address(unit, view.family) else {
+            return Output::Dropped(Drop::LocalUnhandled);
+        };
+        match icmp::error(src, view, buf, err) {
+            Some(p) => Output::Reply { unit, packet: p },
+            None => Output::Dropped(Drop::LocalUnhandled),
+        }
+    }
+
+    fn reject(
+        &mut self,
+        compiled: &Compiled,
+        unit: u16,
+        view: &PacketView,
+        buf: &[u8],
+        r: RejectType,
+    ) -> Output {
+        if let Some(c) = self.units.get_mut(usize::from(unit)) {
+            c.drop(Drop::FilterReject);
+        }
+        let err = match r {
+            RejectType::TcpReset if view.transport.tcp_flags.is_some() => {
+                return match icmp::tcp_reset(view, buf) {
+                    Some(p) => Output::Reply { unit, packet: p },
+                    None => Output::Dropped(Drop::FilterReject),
+                };
+            }
+            RejectType::HostUnreachable => icmp::Error::HostUnreachable,
+            RejectType::NetworkUnreachable => icmp::Error::NetUnreachable,
+            RejectType::PortUnreachable => icmp::Error::PortUnreachable,
+            RejectType::ProtocolUnreachable => icmp::Error::ProtocolUnreachable,
+            _ => icmp::Error::AdminProhibited,
+        };
+        match self.icmp_error(compiled, unit, view, buf, err) {
+            Output::Dropped(_) => Output::Dropped(Drop::FilterReject),
+            o => o,
+        }
+    }
+
+    /// The packet path proper.
+    #[inline]
+    fn process(&mut self, compiled: &Compiled, unit: u16, buf: &mut [u8]) -> Output {
+        let Some(c) = self.units.get_mut(usize::from(unit)) else {
+            return Output::Dropped(Drop::PortDown);
+        };
+        c.rx_packets += 1;
+        c.rx_bytes += buf.len() as u64;
+        let view = match parse(buf) {
+            Ok(v) => v,
+            Err(e) => return self.drop(unit, Drop::Parse(e)),
+        };
+        let Some(fam) = compiled.family(unit, view.family) else {
+            return self.drop(unit, Drop::FamilyDisabled);
+        };
+        let len = usize::from(view.length);
+        if let Some(fi) = fam.filter_input {
+            match self.run_filter(compiled, fi, &view, unit, len).decision {
+                Decision::Accept => {}
+                Decision::Discard | Decision::ImplicitDiscard => {
+                    return self.drop(unit, Drop::FilterDiscard);
+                }
+                Decision::Reject(r) => return self.reject(compiled, unit, &view, buf, r),
+            }
+        }
+        match compiled
+            .routes
+            .lookup(view.dst, view.family == Family::V4)
+            .map(|r| &r.target)
+        {
+            None => {
+                self.drop(unit, Drop::NoRoute);
+                self.icmp_error(compiled, unit, &view, buf, icmp::Error::NetUnreachable)
+            }
+            Some(Target::Discard) => self.drop(unit, Drop::RouteDiscard),
+            Some(Target::Reject) => {
+                self.drop(unit, Drop::RouteReject);
+                self.icmp_error(compiled, unit, &view, buf, icmp::Error::HostUnreachable)
+            }
+            Some(Target::Local { .. }) => match icmp::echo_reply(&view, buf) {
+                Some(reply) => Output::Reply {
+                    unit,
+                    packet: reply,
+                },
+                None => self.drop(unit, Drop::LocalUnhandled),
+            },
+            Some(&Target::Forward { unit: out, .. }) => {
+                if view.ttl <= 1 {
+                    self.drop(unit, Drop::TtlExpired);
+                    return self.icmp_error(compiled, unit, &view, buf, icmp::Error::TimeExceeded);
+                }
+                icmp::decrement_ttl(buf, view.family);
+                if let Some(fo) = compiled
+                    .family(out, view.family)
+                    .and_then(|f| f.filter_output)
+                {
+                    match self.run_filter(compiled, fo, &view, out, len).decision {
+                        Decision::Accept => {}
+                        Decision::Discard | Decision::ImplicitDiscard => {
+                            return self.drop(unit, Drop::FilterDiscard);
+                        }
+                        Decision::Reject(r) => return self.reject(compiled, unit, &view, buf, r),
+                    }
+                }
+                self.tx(out, len);
+                Output::Forward { unit: out, len }
+            }
+        }
+    }
+}
+
 /// The data plane's state: what is compiled, and the counters.
 #[derive(Debug, Default)]
 pub struct Dataplane {
     pub compiled: Arc<Compiled>,
-    unit_counters: Vec<UnitCounters>,
-    term_counts: Vec<Vec<Count>>,
-    implicit_counts: Vec<Count>,
-    named: BTreeMap<(String, String), Count>,
+    counters: Counters,
 }
 
 impl Dataplane {
@@ -226,23 +390,23 @@ impl Dataplane {
     }
 
     /// Swaps in a new compiled state between two packets; counters of units, terms and named
-    /// counters that still exist carry over.
+    /// counters that still exist carry over (`carried` overrides unit counters, for tests).
     pub fn apply(&mut self, compiled: Arc<Compiled>, carried: &Stats) {
         let old = self.stats();
-        let merged =
-            |k: &String, c: &BTreeMap<String, UnitCounters>| c.get(k).cloned().unwrap_or_default();
-        self.unit_counters = compiled
+        let c = &mut self.counters;
+        c.units = compiled
             .units
             .iter()
             .map(|u| {
-                let mut c = merged(&u.name, &old.units);
-                if let Some(x) = carried.units.get(&u.name) {
-                    c = x.clone();
-                }
-                c
+                carried
+                    .units
+                    .get(&u.name)
+                    .or_else(|| old.units.get(&u.name))
+                    .cloned()
+                    .unwrap_or_default()
             })
             .collect();
-        self.term_counts = compiled
+        c.terms = compiled
             .filters
             .iter()
             .map(|f| {
@@ -257,31 +421,47 @@ impl Dataplane {
                     .collect()
             })
             .collect();
-        self.implicit_counts = compiled
+        c.implicit = compiled
             .filters
             .iter()
             .map(|f| old.implicit.get(&f.name).copied().unwrap_or_default())
             .collect();
-        self.named = old.counters;
+        c.named = compiled
+            .filters
+            .iter()
+            .map(|f| {
+                f.counters
+                    .iter()
+                    .map(|n| {
+                        old.counters
+                            .get(&(f.name.clone(), n.clone()))
+                            .copied()
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            })
+            .collect();
         self.compiled = compiled;
     }
 
     /// A snapshot of every counter, by name.
     pub fn stats(&self) -> Stats {
-        let c = &self.compiled;
-        let mut s = Stats {
-            counters: self.named.clone(),
-            ..Stats::default()
-        };
-        for (u, counters) in c.units.iter().zip(&self.unit_counters) {
+        let (c, k) = (&self.compiled, &self.counters);
+        let mut s = Stats::default();
+        for (f, slots) in c.filters.iter().zip(&k.named) {
+            for (name, count) in f.counters.iter().zip(slots) {
+                s.counters.insert((f.name.clone(), name.clone()), *count);
+            }
+        }
+        for (u, counters) in c.units.iter().zip(&k.units) {
             s.units.insert(u.name.clone(), counters.clone());
         }
-        for (f, counts) in c.filters.iter().zip(&self.term_counts) {
+        for (f, counts) in c.filters.iter().zip(&k.terms) {
             for (t, count) in f.terms.iter().zip(counts) {
                 s.terms.insert((f.name.clone(), t.name.clone()), *count);
             }
         }
-        for (f, count) in c.filters.iter().zip(&self.implicit_counts) {
+        for (f, count) in c.filters.iter().zip(&k.implicit) {
             s.implicit.insert(f.name.clone(), *count);
         }
         s
@@ -292,181 +472,35 @@ impl Dataplane {
         let Some(i) = self.compiled.filters.iter().position(|f| f.name == name) else {
             return false;
         };
-        self.term_counts[i]
-            .iter_mut()
-            .for_each(|c| *c = Count::default());
-        self.implicit_counts[i] = Count::default();
-        self.named.retain(|(f, _), _| f != name);
+        let k = &mut self.counters;
+        k.terms[i].iter_mut().for_each(|c| *c = Count::default());
+        k.implicit[i] = Count::default();
+        k.named[i].iter_mut().for_each(|c| *c = Count::default());
         true
     }
 
     /// `clear interfaces statistics`.
     pub fn clear_interfaces(&mut self) {
-        self.unit_counters
+        self.counters
+            .units
             .iter_mut()
             .for_each(|c| *c = UnitCounters::default());
     }
 
-    fn run_filter(
-        &mut self,
-        filter: usize,
-        view: &PacketView,
-        unit: u16,
-        len: usize,
-    ) -> crate::filter::Verdict {
-        let compiled = self.compiled.clone();
-        let f = &compiled.filters[filter];
-        let counts = &mut self.term_counts[filter];
-        let named = &mut self.named;
-        let verdict = f.evaluate(&Fields { packet: view, unit }, |t| {
-            counts[t].add(len);
-            if let Some(name) = &f.terms[t].actions.count {
-                named
-                    .entry((f.name.clone(), name.clone()))
-                    .or_default()
-                    .add(len);
-            }
-        });
-        if verdict.decision == Decision::ImplicitDiscard {
-            self.implicit_counts[filter].add(len);
-        }
-        verdict
-    }
-
-    fn drop(&mut self, unit: u16, d: Drop) -> Output {
-        if let Some(c) = self.unit_counters.get_mut(usize::from(unit)) {
-            c.drop(d);
-        }
-        Output::Dropped(d)
-    }
-
     /// Processes a packet that arrived on `unit`. The buffer is changed in place when forwarded.
+    #[inline]
     pub fn process(&mut self, unit: u16, buf: &mut [u8]) -> Output {
-        let compiled = self.compiled.clone();
-        let Some(c) = self.unit_counters.get_mut(usize::from(unit)) else {
-            return Output::Dropped(Drop::PortDown);
-        };
-        c.rx_packets += 1;
-        c.rx_bytes += buf.len() as u64;
-        let view = match parse(buf) {
-            Ok(v) => v,
-            Err(e) => return self.drop(unit, Drop::Parse(e)),
-        };
-        let Some(fam) = compiled.family(unit, view.family) else {
-            return self.drop(unit, Drop::FamilyDisabled);
-        };
-        let len = usize::from(view.length);
-        if let Some(fi) = fam.filter_input {
-            let v = self.run_filter(fi, &view, unit, len);
-            match v.decision {
-                Decision::Accept => {}
-                Decision::Discard | Decision::ImplicitDiscard => {
-                    return self.drop(unit, Drop::FilterDiscard);
-                }
-                Decision::Reject(r) => return self.reject(unit, &view, buf, r),
-            }
-        }
-        let route = compiled
-            .routes
-            .lookup(view.dst, view.family == Family::V4)
-            .map(|r| r.target.clone());
-        match route {
-            None => {
-                self.count_drop(unit, Drop::NoRoute);
-                self.icmp_error(unit, &view, buf, icmp::Error::NetUnreachable)
-            }
-            Some(Target::Discard) => self.drop(unit, Drop::RouteDiscard),
-            Some(Target::Reject) => {
-                self.count_drop(unit, Drop::RouteReject);
-                self.icmp_error(unit, &view, buf, icmp::Error::HostUnreachable)
-            }
-            Some(Target::Local { .. }) => match icmp::echo_reply(&view, buf) {
-                Some(reply) => Output::Reply {
-                    unit,
-                    packet: reply,
-                },
-                None => self.drop(unit, Drop::LocalUnhandled),
-            },
-            Some(Target::Forward { unit: out, .. }) => {
-                if view.ttl <= 1 {
-                    self.count_drop(unit, Drop::TtlExpired);
-                    return self.icmp_error(unit, &view, buf, icmp::Error::TimeExceeded);
-                }
-                icmp::decrement_ttl(buf, view.family);
-                if let Some(fo) = compiled
-                    .family(out, view.family)
-                    .and_then(|f| f.filter_output)
-                {
-                    let v = self.run_filter(fo, &view, out, len);
-                    match v.decision {
-                        Decision::Accept => {}
-                        Decision::Discard | Decision::ImplicitDiscard => {
-                            return self.drop(unit, Drop::FilterDiscard);
-                        }
-                        Decision::Reject(r) => return self.reject(unit, &view, buf, r),
-                    }
-                }
-                if let Some(c) = self.unit_counters.get_mut(usize::from(out)) {
-                    c.tx_packets += 1;
-                    c.tx_bytes += len as u64;
-                }
-                Output::Forward { unit: out, len }
-            }
-        }
-    }
-
-    fn count_drop(&mut self, unit: u16, d: Drop) {
-        if let Some(c) = self.unit_counters.get_mut(usize::from(unit)) {
-            c.drop(d);
-        }
+        self.counters.process(&self.compiled, unit, buf)
     }
 
     /// Counts a packet the router sends itself (a reply) on its unit.
     pub fn count_tx(&mut self, unit: u16, len: usize) {
-        if let Some(c) = self.unit_counters.get_mut(usize::from(unit)) {
-            c.tx_packets += 1;
-            c.tx_bytes += len as u64;
-        }
+        self.counters.tx(unit, len);
     }
 
     /// Counts a transmit failure on the unit a packet was going out of.
     pub fn count_port_down(&mut self, unit: u16) {
-        self.count_drop(unit, Drop::PortDown);
-    }
-
-    fn reject(&mut self, unit: u16, view: &PacketView, buf: &[u8], r: RejectType) -> Output {
-        self.count_drop(unit, Drop::FilterReject);
-        let err = match r {
-            RejectType::TcpReset if view.transport.tcp_flags.is_some() => {
-                return match self
-                    .compiled
-                    .source_address(unit, view.family)
-                    .and_then(|_| icmp::tcp_reset(view, buf))
-                {
-                    Some(p) => Output::Reply { unit, packet: p },
-                    None => Output::Dropped(Drop::FilterReject),
-                };
-            }
-            RejectType::HostUnreachable => icmp::Error::HostUnreachable,
-            RejectType::NetworkUnreachable => icmp::Error::NetUnreachable,
-            RejectType::PortUnreachable => icmp::Error::PortUnreachable,
-            RejectType::ProtocolUnreachable => icmp::Error::ProtocolUnreachable,
-            _ => icmp::Error::AdminProhibited,
-        };
-        match self.icmp_error(unit, view, buf, err) {
-            Output::Dropped(_) => Output::Dropped(Drop::FilterReject),
-            o => o,
-        }
-    }
-
-    fn icmp_error(&mut self, unit: u16, view: &PacketView, buf: &[u8], err: icmp::Error) -> Output {
-        let Some(src) = self.compiled.source_address(unit, view.family) else {
-            return Output::Dropped(Drop::LocalUnhandled);
-        };
-        match icmp::error(src, view, buf, err) {
-            Some(p) => Output::Reply { unit, packet: p },
-            None => Output::Dropped(Drop::LocalUnhandled),
-        }
+        self.counters.drop(unit, Drop::PortDown);
     }
 }
 

@@ -7,6 +7,8 @@ use flowsh_grammar::model::{Config, RouteAction};
 use hashbrown::HashMap;
 use ipnet::IpNet;
 
+use crate::filter::table::IntervalMap;
+
 /// Where a route sends packets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -54,38 +56,63 @@ pub struct Route {
     pub active: bool,
 }
 
-/// Longest-prefix match over one family: one hash map per prefix length present.
+/// Longest-prefix match over one family as sorted address intervals: every prefix's range is
+/// cut into pieces, each piece holding its most specific route, so a lookup is one search.
 #[derive(Debug, Clone, Default)]
-struct Lpm {
-    /// (length, prefixes of that length → route index), longest first.
-    by_len: Vec<(u8, HashMap<u128, usize>)>,
+struct Lpm<K = u128> {
+    map: IntervalMap<K>,
 }
 
-impl Lpm {
-    fn insert(&mut self, net: u128, len: u8, route: usize) {
-        match self.by_len.iter_mut().find(|(l, _)| *l == len) {
-            Some((_, m)) => {
-                m.insert(net, route);
-            }
-            None => {
-                let mut m = HashMap::new();
-                m.insert(net, route);
-                self.by_len.push((len, m));
-                self.by_len.sort_by_key(|(len, _)| std::cmp::Reverse(*len));
+/// No route for an interval.
+const NONE: u32 = u32::MAX;
+
+impl<K: Copy + Ord + TryFrom<u128> + Default> Lpm<K> {
+    /// `prefixes`: (first address, length, route index) of one family with `bits` bits.
+    /// Prefixes either nest or are disjoint, so one sweep over the cut points with a stack of
+    /// the prefixes covering the current point finds each piece's most specific route.
+    fn build(prefixes: &[(u128, u8, usize)], bits: u8) -> Lpm<K> {
+        // (start, last address, length, route), outer prefixes first at equal starts.
+        let mut ps: Vec<(u128, u128, u8, usize)> = prefixes
+            .iter()
+            .map(|&(start, len, r)| {
+                let size = 1u128.checked_shl(u32::from(bits - len)).unwrap_or(0);
+                (start, start.wrapping_add(size).wrapping_sub(1), len, r)
+            })
+            .collect();
+        ps.sort_by_key(|&(start, _, len, _)| (start, len));
+        let mut cuts: Vec<u128> = Vec::with_capacity(ps.len() * 2);
+        for &(start, last, _, _) in &ps {
+            cuts.push(start);
+            if let Some(next) = last
+                .checked_add(1)
+                .filter(|&n| bits == 128 || n < (1u128 << bits))
+            {
+                cuts.push(next);
             }
         }
+        let mut stack: Vec<(u128, usize)> = Vec::new();
+        let mut next = 0;
+        // IntervalMap::build asks for the cuts in ascending order.
+        let map = IntervalMap::build(cuts, |c| {
+            while stack.last().is_some_and(|&(last, _)| last < c) {
+                stack.pop();
+            }
+            while next < ps.len() && ps[next].0 == c {
+                stack.push((ps[next].1, ps[next].3));
+                next += 1;
+            }
+            stack.last().map_or(NONE, |&(_, r)| r as u32)
+        });
+        Lpm { map }
     }
 
     #[inline]
-    fn lookup(&self, addr: u128, bits: u8) -> Option<usize> {
-        self.by_len.iter().find_map(|(len, m)| {
-            let mask = if *len == 0 {
-                0
-            } else {
-                u128::MAX << (bits - len)
-            };
-            m.get(&(addr & mask)).copied()
-        })
+    fn lookup(&self, addr: K) -> Option<usize> {
+        if self.map.is_empty() {
+            return None;
+        }
+        let r = self.map.lookup(addr);
+        (r != NONE).then_some(r as usize)
     }
 }
 
@@ -93,8 +120,8 @@ impl Lpm {
 #[derive(Debug, Clone, Default)]
 pub struct RouteTable {
     pub routes: Vec<Route>,
-    v4: Lpm,
-    v6: Lpm,
+    v4: Lpm<u32>,
+    v6: Lpm<u128>,
 }
 
 fn key(net: &IpNet) -> (u128, u8, bool) {
@@ -208,14 +235,17 @@ impl RouteTable {
                 }
             }
         }
+        let (mut p4, mut p6) = (Vec::new(), Vec::new());
         for ((net, len, v4), i) in best {
             table.routes[i].active = true;
             if v4 {
-                table.v4.insert(net >> 96, len, i);
+                p4.push((net >> 96, len, i));
             } else {
-                table.v6.insert(net, len, i);
+                p6.push((net, len, i));
             }
         }
+        table.v4 = Lpm::build(&p4, 32);
+        table.v6 = Lpm::build(&p6, 128);
         table
     }
 
@@ -223,9 +253,9 @@ impl RouteTable {
     #[inline]
     pub fn lookup(&self, dst: u128, v4: bool) -> Option<&Route> {
         let i = if v4 {
-            self.v4.lookup(dst, 32)
+            self.v4.lookup(dst as u32)
         } else {
-            self.v6.lookup(dst, 128)
+            self.v6.lookup(dst)
         }?;
         self.routes.get(i)
     }
@@ -289,6 +319,37 @@ mod tests {
         );
         assert!(t.lookup(v4("10.0.0.1"), true).is_none());
         assert!(t.routes.iter().any(|r| r.hidden));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn interval_lpm_agrees_with_brute_force(
+            prefixes in proptest::collection::vec((proptest::prelude::any::<u32>(), 0u8..=32), 0..40),
+            probes in proptest::collection::vec(proptest::prelude::any::<u32>(), 1..60),
+        ) {
+            let ps: Vec<(u128, u8, usize)> = prefixes
+                .iter()
+                .enumerate()
+                .map(|(i, &(a, len))| {
+                    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+                    (u128::from(a & mask), len, i)
+                })
+                .collect();
+            let lpm: Lpm<u32> = Lpm::build(&ps, 32);
+            for &v in &probes {
+                // Most specific containing prefix; among equal ones the table keeps one.
+                let best = ps
+                    .iter()
+                    .filter(|&&(start, len, _)| {
+                        let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+                        u128::from(v & mask) == start
+                    })
+                    .map(|&(_, len, _)| len)
+                    .max();
+                let got = lpm.lookup(v).map(|r| ps[r].1);
+                proptest::prop_assert_eq!(got, best);
+            }
+        }
     }
 
     #[test]

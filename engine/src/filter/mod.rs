@@ -19,6 +19,18 @@ use table::{BitTable, IntervalMap};
 /// The most conditions a classifier looks at (each kind of `from` condition, a few times).
 const MAX_DIMS: usize = 48;
 
+/// One dimension's lookup result: bitset `a`, bitset `b` and how they combine (0: `a` alone,
+/// 1: `a | b`, 2: `a & b`) in one word; bitset indexes stay below 2^30.
+#[inline]
+fn pack(a: u32, b: u32, op: u8) -> u64 {
+    u64::from(a) | u64::from(b) << 32 | u64::from(op) << 62
+}
+
+#[inline]
+fn unpack(p: u64) -> (u32, u32, u8) {
+    (p as u32, (p >> 32) as u32 & 0x3fff_ffff, (p >> 62) as u8)
+}
+
 /// What a filter decided for a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -128,6 +140,50 @@ fn kind(m: &Match) -> Kind {
 /// A condition kind and its occurrence within a term: one dimension of the classifier.
 type DimKey = (Kind, usize);
 
+/// The values a field takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Domain {
+    /// Ports, lengths, fragment offsets.
+    U16,
+    V4,
+    V6,
+}
+
+/// How a field's value finds its interval: a short search for few intervals, a direct table
+/// for many.
+#[derive(Debug, Clone)]
+enum Map {
+    Narrow(IntervalMap<u32>),
+    Wide(IntervalMap<u128>),
+    Direct16(table::Direct16),
+    Dir(table::Dir16x8x8),
+}
+
+impl Map {
+    fn build(domain: Domain, cuts: Vec<u128>, set_at: impl FnMut(u128) -> u32) -> Map {
+        if domain == Domain::V6 {
+            return Map::Wide(IntervalMap::build(cuts, set_at));
+        }
+        let m: IntervalMap<u32> = IntervalMap::build(cuts, set_at);
+        match domain {
+            _ if m.len() <= table::DIRECT_ABOVE => Map::Narrow(m),
+            Domain::U16 => Map::Direct16(table::Direct16::build(&m)),
+            _ => Map::Dir(table::Dir16x8x8::build(&m)),
+        }
+    }
+
+    #[inline]
+    fn lookup(&self, v: u128) -> u32 {
+        match self {
+            // Narrow maps only see values of their domain (IPv4 addresses, ports, lengths).
+            Map::Narrow(m) => m.lookup(v as u32),
+            Map::Wide(m) => m.lookup(v),
+            Map::Direct16(t) => t.lookup(v as u16),
+            Map::Dir(t) => t.lookup(v as u32),
+        }
+    }
+}
+
 /// How a dimension turns a packet into a bitset.
 #[derive(Debug, Clone)]
 enum Lookup {
@@ -137,13 +193,13 @@ enum Lookup {
         absent: u32,
     },
     Interval {
-        map: IntervalMap,
+        map: Map,
         absent: u32,
     },
     /// Source and destination looked up in one map; bitsets OR-ed (`address`, `port`) or
     /// AND-ed (`port-except`: neither port may be listed).
     Pair {
-        map: IntervalMap,
+        map: Map,
         absent: u32,
         and: bool,
     },
@@ -159,11 +215,20 @@ struct Dim {
     lookup: Lookup,
 }
 
-/// One compiled term.
+/// One compiled term: its actions in the form the packet path reads.
 #[derive(Debug, Clone)]
 pub struct CompiledTerm {
     pub name: String,
     pub actions: Actions,
+    /// The decision when this term ends the filter (`None` with `next term`).
+    decision: Option<Decision>,
+    /// `then count NAME`: index into [`CompiledFilter::counters`].
+    pub counter: Option<u16>,
+    sample: bool,
+    port_mirror: bool,
+    log: bool,
+    syslog: bool,
+    mirror_instance: Option<u16>,
 }
 
 /// A filter ready for the packet path.
@@ -174,6 +239,8 @@ pub struct CompiledFilter {
     pub terms: Vec<CompiledTerm>,
     /// `port-mirror-instance` names, indexed by [`Verdict::port_mirror_instance`].
     pub mirror_instances: Vec<String>,
+    /// `count` names, indexed by [`CompiledTerm::counter`].
+    pub counters: Vec<String>,
     table: BitTable,
     dims: Vec<Dim>,
 }
@@ -325,7 +392,12 @@ impl CompiledFilter {
                             prefix_cuts(prefixes, family, &mut cuts);
                         }
                     }
-                    let map = IntervalMap::build(cuts, |v| set(Some(v)));
+                    let domain = if family == AddressFamily::Inet6 {
+                        Domain::V6
+                    } else {
+                        Domain::V4
+                    };
+                    let map = Map::build(domain, cuts, |v| set(Some(v)));
                     let absent = set(None);
                     if k == Kind::EitherAddr {
                         Lookup::Pair {
@@ -352,7 +424,7 @@ impl CompiledFilter {
                             _ => {}
                         }
                     }
-                    let map = IntervalMap::build(cuts, |v| set(Some(v)));
+                    let map = Map::build(Domain::U16, cuts, |v| set(Some(v)));
                     let absent = set(None);
                     match k {
                         Kind::EitherPort => Lookup::Pair {
@@ -400,18 +472,50 @@ impl CompiledFilter {
         }
         dims.truncate(MAX_DIMS);
         let mut mirror_instances: Vec<String> = Vec::new();
+        let mut counters: Vec<String> = Vec::new();
         let terms = filter
             .terms
             .iter()
             .map(|t| {
+                let a = &t.actions;
+                let counter =
+                    a.count
+                        .as_ref()
+                        .map(|c| match counters.iter().position(|x| x == c) {
+                            Some(i) => i as u16,
+                            None => {
+                                counters.push(c.clone());
+                                (counters.len() - 1) as u16
+                            }
+                        });
                 if let Some(i) = &t.actions.port_mirror_instance
                     && !mirror_instances.contains(i)
                 {
                     mirror_instances.push(i.clone());
                 }
+                let decision = if a.next_term && a.terminating.is_none() {
+                    None
+                } else {
+                    Some(match a.terminating {
+                        Some(Terminating::Accept) | None => Decision::Accept,
+                        Some(Terminating::Discard) => Decision::Discard,
+                        Some(Terminating::Reject(r)) => Decision::Reject(r),
+                    })
+                };
                 CompiledTerm {
                     name: t.name.clone(),
                     actions: t.actions.clone(),
+                    decision,
+                    counter,
+                    sample: a.sample,
+                    port_mirror: a.port_mirror,
+                    log: a.log,
+                    syslog: a.syslog,
+                    mirror_instance: a
+                        .port_mirror_instance
+                        .as_ref()
+                        .and_then(|i| mirror_instances.iter().position(|m| m == i))
+                        .map(|p| p as u16),
                 }
             })
             .collect();
@@ -420,6 +524,7 @@ impl CompiledFilter {
             family,
             terms,
             mirror_instances,
+            counters,
             table,
             dims,
         }
@@ -432,11 +537,11 @@ impl CompiledFilter {
     }
 
     #[inline]
-    fn dim_sets(&self, f: &Fields<'_>, out: &mut [(u32, u32, u8); MAX_DIMS]) -> usize {
+    fn dim_sets(&self, f: &Fields<'_>, out: &mut [u64]) {
         let p = f.packet;
         let t = &p.transport;
-        for (i, d) in self.dims.iter().enumerate() {
-            out[i] = match &d.lookup {
+        for (slot, d) in out.iter_mut().zip(&self.dims) {
+            let (a, b, op) = match &d.lookup {
                 Lookup::Byte { table, absent } => {
                     let v = match d.kind {
                         Kind::Protocol => Some(p.protocol),
@@ -480,48 +585,83 @@ impl CompiledFilter {
                     (s, s, 0)
                 }
             };
+            *slot = pack(a, b, op);
         }
-        self.dims.len()
     }
 
-    /// The first term at or after `from` whose every condition holds.
+    /// The first term at or after `from` whose every condition holds: the words every
+    /// dimension has a term in are found from the summaries, and only those are ANDed.
     #[inline]
-    fn first_match(&self, sets: &[(u32, u32, u8)], from: usize) -> Option<usize> {
-        let words = self.table.words;
+    fn first_match(&self, sets: &[u64], from: usize) -> Option<usize> {
+        let t = &self.table;
+        let words = t.words;
         let n = self.terms.len();
-        let mut w = from / 64;
-        while w < words {
+        let mut candidates = if words >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << words) - 1
+        };
+        candidates &= u64::MAX.checked_shl((from / 64) as u32).unwrap_or(0);
+        for &p in sets {
+            let (a, b, op) = unpack(p);
+            let (sa, sb) = (t.summary[a as usize], t.summary[b as usize]);
+            candidates &= match op {
+                0 => sa,
+                1 => sa | sb,
+                _ => sa & sb,
+            };
+        }
+        let scan_all = words > 64;
+        let mut w = if scan_all { from / 64 } else { 0 };
+        loop {
+            if !scan_all {
+                if candidates == 0 {
+                    return None;
+                }
+                w = candidates.trailing_zeros() as usize;
+                candidates &= candidates - 1;
+            } else if w >= words {
+                return None;
+            }
             let mut acc = u64::MAX;
             if w == from / 64 {
                 acc <<= from % 64;
             }
-            for &(a, b, op) in sets {
-                let x = self.table.word(a, w);
+            for &p in sets {
+                let (a, b, op) = unpack(p);
+                let x = t.word(a, w);
                 acc &= match op {
                     0 => x,
-                    1 => x | self.table.word(b, w),
-                    _ => x & self.table.word(b, w),
+                    1 => x | t.word(b, w),
+                    _ => x & t.word(b, w),
                 };
                 if acc == 0 {
                     break;
                 }
             }
             if acc != 0 {
-                let t = w * 64 + acc.trailing_zeros() as usize;
-                return (t < n).then_some(t);
+                let term = w * 64 + acc.trailing_zeros() as usize;
+                return (term < n).then_some(term);
             }
             w += 1;
         }
-        None
     }
 
     /// Runs the filter: `on_term` is called for every term that matched on the way (those with
     /// `next term`, then the deciding one), for its counters.
     #[inline]
     pub fn evaluate(&self, f: &Fields<'_>, mut on_term: impl FnMut(usize)) -> Verdict {
-        let mut sets = [(0u32, 0u32, 0u8); MAX_DIMS];
-        let used = self.dim_sets(f, &mut sets);
-        let sets = &sets[..used];
+        // Up to 16 dimensions on the stack (a few stores to clear); more on the heap.
+        let mut stack = [0u64; 16];
+        let mut heap;
+        let sets: &mut [u64] = if self.dims.len() <= stack.len() {
+            &mut stack[..self.dims.len()]
+        } else {
+            heap = vec![0u64; self.dims.len()];
+            &mut heap
+        };
+        self.dim_sets(f, sets);
+        let sets = &*sets;
         let mut v = Verdict {
             decision: Decision::ImplicitDiscard,
             term: None,
@@ -534,29 +674,22 @@ impl CompiledFilter {
         let mut from = 0;
         while let Some(t) = self.first_match(sets, from) {
             on_term(t);
-            let a = &self.terms[t].actions;
-            v.sample |= a.sample;
-            v.port_mirror |= a.port_mirror;
-            v.log |= a.log;
-            v.syslog |= a.syslog;
-            if let Some(i) = &a.port_mirror_instance {
-                v.port_mirror_instance = self
-                    .mirror_instances
-                    .iter()
-                    .position(|m| m == i)
-                    .map(|p| p as u16);
+            let term = &self.terms[t];
+            v.sample |= term.sample;
+            v.port_mirror |= term.port_mirror;
+            v.log |= term.log;
+            v.syslog |= term.syslog;
+            if term.mirror_instance.is_some() {
+                v.port_mirror_instance = term.mirror_instance;
             }
-            if a.next_term && a.terminating.is_none() {
-                from = t + 1;
-                continue;
+            match term.decision {
+                None => from = t + 1,
+                Some(d) => {
+                    v.term = Some(t as u16);
+                    v.decision = d;
+                    return v;
+                }
             }
-            v.term = Some(t as u16);
-            v.decision = match a.terminating {
-                Some(Terminating::Accept) | None => Decision::Accept,
-                Some(Terminating::Discard) => Decision::Discard,
-                Some(Terminating::Reject(r)) => Decision::Reject(r),
-            };
-            return v;
         }
         v
     }
