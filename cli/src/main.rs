@@ -73,6 +73,9 @@ enum Command {
         /// Show commands run on the final state, separated by `;`
         #[arg(short = 'c', value_name = "COMMANDS")]
         commands: Option<String>,
+        /// Replay at the captures' own pace instead of as fast as possible
+        #[arg(long)]
+        pace: bool,
     },
 }
 
@@ -135,6 +138,7 @@ fn main() -> ExitCode {
         pcaps,
         ports,
         commands,
+        pace,
     }) = &cli.command
     {
         let r = replay::Replay {
@@ -142,6 +146,7 @@ fn main() -> ExitCode {
             pcaps: pcaps.clone(),
             ports: ports.clone(),
             commands: commands.clone(),
+            pace: *pace,
         };
         let mut out = std::io::stdout().lock();
         return match replay::run(&r, &mut out) {

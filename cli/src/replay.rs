@@ -18,6 +18,8 @@ pub struct Replay {
     pub pcaps: Vec<String>,
     pub ports: Vec<String>,
     pub commands: Option<String>,
+    /// Replay at the captures' own pace.
+    pub pace: bool,
 }
 
 /// Runs a replay; whether everything succeeded.
@@ -50,6 +52,9 @@ pub fn run(r: &Replay, out: &mut dyn Write) -> std::io::Result<bool> {
     }
     for p in &r.pcaps {
         match parse_binding(&p.replacen('=', "=pcap:", 1)) {
+            Ok((iface, Backend::Pcap(path))) if r.pace => {
+                bindings.push((iface, Backend::PcapPaced(path)))
+            }
             Ok(b) => bindings.push(b),
             Err(e) => {
                 writeln!(out, "error: --pcap {e}")?;

@@ -130,3 +130,62 @@ fn replay_of_a_broken_configuration_fails_with_its_errors() {
         out(&o)
     );
 }
+
+#[test]
+fn garbage_packets_are_counted_by_reason_and_nothing_panics() {
+    let lab = Lab::new("garbage");
+    let cfg = lab.path("edge.conf");
+    std::fs::write(&cfg, CONFIG).unwrap();
+    let (c, s) = (v4("10.0.1.2"), v4("10.0.2.2"));
+    let good = Spec::udp(c, s, 1, 53).build();
+    let fix = |mut p: Vec<u8>| {
+        smoltcp::wire::Ipv4Packet::new_unchecked(&mut p[..]).fill_checksum();
+        p
+    };
+    let mut bad_ihl = good.clone();
+    bad_ihl[0] = 0x43;
+    let mut long = good.clone();
+    long[2..4].copy_from_slice(&2000u16.to_be_bytes());
+    let mut sum = good.clone();
+    sum[10] ^= 0x55;
+    let mut options = good[..20].to_vec();
+    options.extend_from_slice(&[0x01, 0x01, 0x01, 0x00]);
+    options.extend_from_slice(&good[20..]);
+    options[0] = 0x46;
+    let total = options.len() as u16;
+    options[2..4].copy_from_slice(&total.to_be_bytes());
+    let mut jumbo = Spec::udp(c, s, 1, 53).payload(8900).build();
+    jumbo.truncate(9000);
+    let packets = vec![
+        vec![],
+        vec![0x45],
+        good[..19].to_vec(),
+        vec![0x70; 40],
+        fix(bad_ihl),
+        fix(long),
+        sum,
+        fix(options),
+        Spec::udp(c, s, 1, 53).ttl(0).build(),
+        Spec::udp(c, s, 1, 53).ttl(1).build(),
+        jumbo,
+        good,
+    ];
+    let capture = lab.path("garbage.pcap");
+    write_capture(&capture, &packets).unwrap();
+    let o = lab
+        .command()
+        .args(["replay", "--config"])
+        .arg(&cfg)
+        .arg("--pcap")
+        .arg(format!("ge-0/0/0={}", capture.display()))
+        .args([
+            "-c",
+            "show interfaces ge-0/0/0.0 extensive | match \"^      [a-z]\"",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    let text = out(&o);
+    let body = text.split_once('\n').unwrap().1.split_once('\n').unwrap().1;
+    insta::assert_snapshot!(body);
+}

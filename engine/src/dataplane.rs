@@ -26,8 +26,10 @@ pub enum Drop {
     TtlExpired,
     /// No address family configured on the unit for this packet.
     FamilyDisabled,
-    /// The output unit has no working port.
+    /// The output unit has no port bound.
     PortDown,
+    /// The output port refused the packet (a send error, or a replay-only capture).
+    SendFailed,
     /// A packet to the router itself that it does not answer.
     LocalUnhandled,
 }
@@ -44,6 +46,7 @@ impl Drop {
             Drop::TtlExpired => "ttl-expired",
             Drop::FamilyDisabled => "family-not-configured",
             Drop::PortDown => "port-down",
+            Drop::SendFailed => "send-failed",
             Drop::LocalUnhandled => "local-unhandled",
         }
     }
@@ -498,9 +501,9 @@ impl Dataplane {
         self.counters.tx(unit, len);
     }
 
-    /// Counts a transmit failure on the unit a packet was going out of.
-    pub fn count_port_down(&mut self, unit: u16) {
-        self.counters.drop(unit, Drop::PortDown);
+    /// Counts a packet that could not leave `unit`: no port bound, or the port refused it.
+    pub fn count_not_sent(&mut self, unit: u16, d: Drop) {
+        self.counters.drop(unit, d);
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use flowsh_grammar::model::Config;
 
-use crate::dataplane::{Compiled, Dataplane, Output, Stats};
+use crate::dataplane::{Compiled, Dataplane, Drop as DropReason, Output, Stats};
 use crate::port::{self, Backend, MAX_PACKET, Port, PortError, Rx};
 
 /// Packets read from one port before the next port gets its turn.
@@ -150,9 +150,9 @@ impl Worker {
             Some((_, Ok(()))) => {}
             Some((p, Err(_))) => {
                 self.ports[p].errors += 1;
-                self.dp.count_port_down(unit);
+                self.dp.count_not_sent(unit, DropReason::SendFailed);
             }
-            None => self.dp.count_port_down(unit),
+            None => self.dp.count_not_sent(unit, DropReason::PortDown),
         }
     }
 

@@ -50,6 +50,8 @@ pub trait Port: Send {
 pub enum Backend {
     Tun(String),
     Pcap(PathBuf),
+    /// A capture replayed at its own pace (`flowsh replay --pace`).
+    PcapPaced(PathBuf),
     PcapOut(PathBuf),
 }
 
@@ -92,7 +94,7 @@ impl std::fmt::Display for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Backend::Tun(n) => write!(f, "tun:{n}"),
-            Backend::Pcap(p) => write!(f, "pcap:{}", p.display()),
+            Backend::Pcap(p) | Backend::PcapPaced(p) => write!(f, "pcap:{}", p.display()),
             Backend::PcapOut(p) => write!(f, "pcap-out:{}", p.display()),
         }
     }
@@ -113,6 +115,7 @@ pub fn open(interface: &str, backend: &Backend) -> Result<Box<dyn Port>, PortErr
     Ok(match backend {
         Backend::Tun(name) => Box::new(TunPort::open(name).map_err(err)?),
         Backend::Pcap(path) => Box::new(PcapIn::open(path).map_err(err)?),
+        Backend::PcapPaced(path) => Box::new(PcapIn::open(path).map_err(err)?.paced()),
         Backend::PcapOut(path) => Box::new(PcapOut::create(path).map_err(err)?),
     })
 }

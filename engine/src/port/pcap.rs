@@ -21,6 +21,16 @@ pub struct PcapIn {
     reader: PcapReader<BufReader<File>>,
     datalink: DataLink,
     nanos: bool,
+    /// `--pace`: packets are released at the capture's own intervals.
+    pace: Option<Pace>,
+}
+
+/// Pacing state: the first packet's capture time and when it was released; a packet read
+/// before its time waits here.
+#[derive(Debug, Default)]
+struct Pace {
+    origin: Option<(u64, std::time::Instant)>,
+    held: Option<(Vec<u8>, u64)>,
 }
 
 impl std::fmt::Debug for PcapIn {
@@ -49,7 +59,38 @@ impl PcapIn {
             datalink: h.datalink,
             nanos: h.ts_resolution == TsResolution::NanoSecond,
             reader,
+            pace: None,
         })
+    }
+
+    /// Releases packets at the capture's pace instead of as fast as possible.
+    pub fn paced(mut self) -> PcapIn {
+        self.pace = Some(Pace::default());
+        self
+    }
+
+    /// The next IP packet of the capture and its time, skipping frames that are not IP.
+    fn next_ip(&mut self) -> io::Result<Option<(Vec<u8>, u64)>> {
+        loop {
+            // Raw packets: a capture made with a small snap length is still readable.
+            let Some(next) = self.reader.next_raw_packet() else {
+                return Ok(None);
+            };
+            let p = next.map_err(io_err)?;
+            let frac = u64::from(p.ts_frac) * if self.nanos { 1 } else { 1000 };
+            let time_ns = u64::from(p.ts_sec) * 1_000_000_000 + frac;
+            let data: &[u8] = &p.data;
+            let ip = if self.datalink == DataLink::ETHERNET {
+                match ethernet_payload(data) {
+                    Some(ip) => ip,
+                    // Not IP (ARP, LLDP...): nothing for the IP data plane.
+                    None => continue,
+                }
+            } else {
+                data
+            };
+            return Ok(Some((ip.to_vec(), time_ns)));
+        }
     }
 }
 
@@ -70,31 +111,29 @@ fn ethernet_payload(frame: &[u8]) -> Option<&[u8]> {
 
 impl Port for PcapIn {
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<Rx> {
-        loop {
-            // Raw packets: a capture made with a small snap length is still readable.
-            let Some(next) = self.reader.next_raw_packet() else {
-                return Ok(Rx::Closed);
-            };
-            let p = next.map_err(io_err)?;
-            let frac = u64::from(p.ts_frac) * if self.nanos { 1 } else { 1000 };
-            let time_ns = u64::from(p.ts_sec) * 1_000_000_000 + frac;
-            let data: &[u8] = &p.data;
-            let ip = if self.datalink == DataLink::ETHERNET {
-                match ethernet_payload(data) {
-                    Some(ip) => ip,
-                    // Not IP (ARP, LLDP...): nothing for the IP data plane.
-                    None => continue,
-                }
-            } else {
-                data
-            };
-            let len = ip.len().min(buf.len());
-            buf[..len].copy_from_slice(&ip[..len]);
-            return Ok(Rx::Packet {
-                len,
-                time_ns: Some(time_ns),
-            });
+        let next = match self.pace.as_mut().and_then(|p| p.held.take()) {
+            Some(held) => Some(held),
+            None => self.next_ip()?,
+        };
+        let Some((ip, time_ns)) = next else {
+            return Ok(Rx::Closed);
+        };
+        if let Some(pace) = &mut self.pace {
+            let (t0, start) = *pace
+                .origin
+                .get_or_insert((time_ns, std::time::Instant::now()));
+            let due = Duration::from_nanos(time_ns.saturating_sub(t0));
+            if start.elapsed() < due {
+                pace.held = Some((ip, time_ns));
+                return Ok(Rx::Empty);
+            }
         }
+        let len = ip.len().min(buf.len());
+        buf[..len].copy_from_slice(&ip[..len]);
+        Ok(Rx::Packet {
+            len,
+            time_ns: Some(time_ns),
+        })
     }
 
     fn send(&mut self, _packet: &[u8]) -> io::Result<()> {
@@ -206,6 +245,34 @@ mod tests {
             Rx::Packet { len: 40, .. }
         ));
         assert_eq!(p.recv(&mut buf).unwrap(), Rx::Closed);
+    }
+
+    #[test]
+    fn a_paced_capture_holds_a_packet_until_its_time() {
+        let path = std::env::temp_dir().join(format!("flowsh-paced-{}.pcap", std::process::id()));
+        let header = PcapHeader {
+            datalink: DataLink::RAW,
+            ..PcapHeader::default()
+        };
+        let mut w = PcapWriter::with_header(std::fs::File::create(&path).unwrap(), header).unwrap();
+        for secs in [1_000, 1_060] {
+            w.write_packet(&PcapPacket::new(
+                Duration::from_secs(secs),
+                20,
+                &[0x45u8; 20],
+            ))
+            .unwrap();
+        }
+        drop(w);
+        let mut p = PcapIn::open(&path).unwrap().paced();
+        let mut buf = [0u8; 64];
+        assert!(matches!(
+            p.recv(&mut buf).unwrap(),
+            Rx::Packet { len: 20, .. }
+        ));
+        // The second packet is due a minute after the first: not yet.
+        assert_eq!(p.recv(&mut buf).unwrap(), Rx::Empty);
+        assert_eq!(p.recv(&mut buf).unwrap(), Rx::Empty);
     }
 
     #[test]
