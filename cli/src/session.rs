@@ -314,7 +314,8 @@ impl Session {
             | Action::ShowRoute
             | Action::ShowFirewall
             | Action::ClearFirewall
-            | Action::ClearInterfaces => crate::commands::engine::run(self, line, cmd.action, args),
+            | Action::ClearInterfaces
+            | Action::Ping => crate::commands::engine::run(self, line, cmd.action, args),
             Action::Edit(verb) => self.edit(line, command, verb, args),
             Action::Up => self.up(line, args),
             Action::Top => extra(self).unwrap_or_else(|| {

@@ -238,6 +238,11 @@ fn ping_udp_and_tcp_cross_flowsh_between_namespaces_and_the_filter_counts_them()
     };
     assert_eq!(count("dropped-9999"), 3, "{fw}");
     assert_eq!(count("udp-5001"), 5, "{fw}");
+    let ping = router.ask("ping 10.71.2.2 count 3", "3 packets transmitted");
+    assert!(
+        ping.contains("3 packets transmitted, 3 packets received, 0% packet loss"),
+        "{ping}"
+    );
     let ext = router.ask("show interfaces ge-0/0/0 extensive", "        Destination:");
     assert!(
         ext.contains("filter-discard                     3"),

@@ -175,7 +175,7 @@ impl Compiled {
     }
 
     /// The unit's first address of a family: the source of the router's ICMP messages.
-    fn source_address(&self, unit: u16, f: Family) -> Option<IpAddr> {
+    pub fn source_address(&self, unit: u16, f: Family) -> Option<IpAddr> {
         self.family(unit, f)
             .and_then(|fam| fam.addresses.first())
             .map(|a| a.addr())
@@ -207,6 +207,13 @@ pub enum Output {
     Reply {
         unit: u16,
         packet: Vec<u8>,
+    },
+    /// An echo reply addressed to the router: an answer to its own `ping`.
+    EchoReply {
+        from: IpAddr,
+        ident: u16,
+        seq: u16,
+        ttl: u8,
     },
     Dropped(Drop),
 }
@@ -351,7 +358,15 @@ impl Counters {
                     unit,
                     packet: reply,
                 },
-                None => self.drop(unit, Drop::LocalUnhandled),
+                None => match icmp::echo_reply_fields(&view, buf) {
+                    Some((ident, seq)) => Output::EchoReply {
+                        from: view.src_ip(),
+                        ident,
+                        seq,
+                        ttl: view.ttl,
+                    },
+                    None => self.drop(unit, Drop::LocalUnhandled),
+                },
             },
             Some(&Target::Forward { unit: out, .. }) => {
                 if view.ttl <= 1 {

@@ -41,8 +41,35 @@ pub struct Snapshot {
     pub packets: u64,
 }
 
+/// What `ping` from the router found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PingResult {
+    pub target: std::net::IpAddr,
+    pub source: Option<std::net::IpAddr>,
+    pub sent: u16,
+    /// (sequence, TTL, round trip) of each reply, in arrival order.
+    pub replies: Vec<(u16, u8, Duration)>,
+    /// Why nothing could be sent (no route, no address, no port).
+    pub error: Option<String>,
+}
+
+/// A ping in flight on the worker.
+struct Ping {
+    result: PingResult,
+    ident: u16,
+    sent_at: std::time::Instant,
+    deadline: std::time::Instant,
+    reply: Sender<PingResult>,
+}
+
 enum Control {
     Apply(Arc<Compiled>),
+    Ping {
+        target: std::net::IpAddr,
+        count: u16,
+        wait: Duration,
+        reply: Sender<PingResult>,
+    },
     Bind(String, Box<dyn Port>),
     Snapshot(Sender<Snapshot>),
     ClearFilter(String, Sender<bool>),
@@ -69,9 +96,100 @@ struct Worker {
     down: Vec<PortError>,
     packets: u64,
     waiting: Vec<Sender<()>>,
+    pings: Vec<Ping>,
+    next_ident: u16,
 }
 
 impl Worker {
+    /// Sends `count` echo requests towards `target` from the address of the unit the route
+    /// leaves by; replies are matched as they arrive.
+    fn start_ping(
+        &mut self,
+        target: std::net::IpAddr,
+        count: u16,
+        wait: Duration,
+        reply: Sender<PingResult>,
+    ) {
+        let mut result = PingResult {
+            target,
+            source: None,
+            sent: 0,
+            replies: Vec::new(),
+            error: None,
+        };
+        let compiled = self.dp.compiled.clone();
+        let dst = match target {
+            std::net::IpAddr::V4(a) => u128::from(u32::from(a)),
+            std::net::IpAddr::V6(a) => u128::from(a),
+        };
+        let family = if target.is_ipv4() {
+            crate::packet::Family::V4
+        } else {
+            crate::packet::Family::V6
+        };
+        let unit = match compiled
+            .routes
+            .lookup(dst, target.is_ipv4())
+            .map(|r| &r.target)
+        {
+            Some(
+                crate::route::Target::Forward { unit, .. } | crate::route::Target::Local { unit },
+            ) => Some(*unit),
+            _ => None,
+        };
+        let source = unit.and_then(|u| compiled.source_address(u, family));
+        let (Some(unit), Some(source)) = (unit, source) else {
+            result.error = Some(format!("no route to host {target}"));
+            let _ = reply.send(result);
+            return;
+        };
+        result.source = Some(source);
+        self.next_ident = self.next_ident.wrapping_add(1);
+        let ident = self.next_ident;
+        for seq in 0..count {
+            let packet = crate::build::Spec::ping(source, target, ident, seq)
+                .payload(56)
+                .build();
+            self.dp.count_tx(unit, packet.len());
+            self.send(unit, &packet);
+            result.sent += 1;
+        }
+        let now = std::time::Instant::now();
+        self.pings.push(Ping {
+            result,
+            ident,
+            sent_at: now,
+            deadline: now + wait,
+            reply,
+        });
+    }
+
+    fn echo_reply(&mut self, from: std::net::IpAddr, ident: u16, seq: u16, ttl: u8) {
+        if let Some(i) = self
+            .pings
+            .iter()
+            .position(|p| p.ident == ident && p.result.target == from)
+        {
+            let p = &mut self.pings[i];
+            p.result.replies.push((seq, ttl, p.sent_at.elapsed()));
+            if p.result.replies.len() >= usize::from(p.result.sent) {
+                let done = self.pings.remove(i);
+                let _ = done.reply.send(done.result);
+            }
+        }
+    }
+
+    /// Pings whose time is up report what they got.
+    fn expire_pings(&mut self) {
+        let now = std::time::Instant::now();
+        let (done, pending): (Vec<Ping>, Vec<Ping>) =
+            self.pings.drain(..).partition(|p| p.deadline <= now);
+        self.pings = pending;
+        for p in done {
+            let _ = p.reply.send(p.result);
+        }
+    }
+
     fn map_units(&mut self) {
         let compiled = &self.dp.compiled;
         for p in &mut self.ports {
@@ -134,6 +252,12 @@ impl Worker {
             }
             Control::ClearInterfaces => self.dp.clear_interfaces(),
             Control::WaitInputsDone(reply) => self.waiting.push(reply),
+            Control::Ping {
+                target,
+                count,
+                wait,
+                reply,
+            } => self.start_ping(target, count, wait, reply),
             Control::Stop => return false,
         }
         true
@@ -187,6 +311,12 @@ impl Worker {
                         self.dp.count_tx(out, packet.len());
                         self.send(out, &packet);
                     }
+                    Output::EchoReply {
+                        from,
+                        ident,
+                        seq,
+                        ttl,
+                    } => self.echo_reply(from, ident, seq, ttl),
                     Output::Dropped(_) => {}
                 }
             }
@@ -213,6 +343,9 @@ impl Worker {
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => return,
                 }
+            }
+            if !self.pings.is_empty() {
+                self.expire_pings();
             }
             if self.poll_ports(&mut buf) > 0 {
                 continue;
@@ -275,6 +408,8 @@ impl Engine {
             down: Vec::new(),
             packets: 0,
             waiting: Vec::new(),
+            pings: Vec::new(),
+            next_ident: 0x4600,
         };
         let handle = std::thread::Builder::new()
             .name("flowsh-worker".into())
@@ -341,6 +476,24 @@ impl Engine {
 
     pub fn clear_interfaces(&self) {
         let _ = self.control.send(Control::ClearInterfaces);
+    }
+
+    /// `ping TARGET count N`: sends N echo requests at once and waits up to `wait` for replies.
+    pub fn ping(&self, target: std::net::IpAddr, count: u16, wait: Duration) -> PingResult {
+        let (tx, rx) = mpsc::channel();
+        let _ = self.control.send(Control::Ping {
+            target,
+            count,
+            wait,
+            reply: tx,
+        });
+        rx.recv().unwrap_or(PingResult {
+            target,
+            source: None,
+            sent: 0,
+            replies: Vec::new(),
+            error: Some("the engine is not running".into()),
+        })
     }
 
     /// Blocks until every input port has reached its end and everything read is processed.
@@ -430,6 +583,36 @@ mod tests {
         assert_eq!(s.stats.units["ge-0/0/0.0"].rx_packets, 1000);
         assert_eq!(s.stats.units["ge-0/0/1.0"].tx_packets, 1000);
         assert_eq!(b.take_sent().len(), 1000);
+    }
+
+    #[test]
+    fn ping_from_the_router_matches_the_replies_it_gets() {
+        let e = Engine::start();
+        e.apply(&config(TWO_PORTS));
+        let b = MemoryHandle::default();
+        e.bind_port("ge-0/0/1", Box::new(b.port()));
+        // A host on ge-0/0/1 that answers: the test plays it once the requests are out.
+        let answer = std::thread::spawn(move || {
+            let mut answered = 0;
+            while answered < 3 {
+                for req in b.take_sent() {
+                    let v = crate::packet::parse(&req).unwrap();
+                    let reply = crate::icmp::echo_reply(&v, &req).unwrap();
+                    b.push(reply);
+                    answered += 1;
+                }
+                std::thread::yield_now();
+            }
+        });
+        let r = e.ping(v4("10.0.2.9"), 3, Duration::from_secs(10));
+        answer.join().unwrap();
+        assert_eq!((r.sent, r.replies.len(), r.error), (3, 3, None));
+        assert_eq!(r.source, Some(v4("10.0.2.1")));
+        let unreachable = e.ping(v4("192.0.2.1"), 1, Duration::from_millis(1));
+        assert_eq!(
+            unreachable.error.as_deref(),
+            Some("no route to host 192.0.2.1")
+        );
     }
 
     #[test]

@@ -127,6 +127,21 @@ pub fn echo_reply(view: &PacketView, buf: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
+/// Identifier and sequence of an echo reply (ICMP type 0 / ICMPv6 type 129).
+pub fn echo_reply_fields(view: &PacketView, buf: &[u8]) -> Option<(u16, u16)> {
+    let reply = matches!(
+        (view.family, view.transport.icmp),
+        (Family::V4, Some((0, 0))) | (Family::V6, Some((129, 0)))
+    );
+    let h = buf.get(view.l4_offset + 4..view.l4_offset + 8)?;
+    reply.then(|| {
+        (
+            u16::from_be_bytes([h[0], h[1]]),
+            u16::from_be_bytes([h[2], h[3]]),
+        )
+    })
+}
+
 /// Whether the packet is itself an ICMP error (never answered with another error, RFC 1122).
 fn is_icmp_error(view: &PacketView) -> bool {
     match (view.family, view.transport.icmp) {

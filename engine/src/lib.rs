@@ -11,4 +11,4 @@ pub mod packet;
 pub mod port;
 pub mod route;
 
-pub use engine::{Engine, PortInfo, Snapshot};
+pub use engine::{Engine, PingResult, PortInfo, Snapshot};

@@ -17,6 +17,7 @@ pub enum Action {
     ShowFirewall,
     ClearFirewall,
     ClearInterfaces,
+    Ping,
     Exit,
     // Configuration mode.
     Edit(EditVerb),
@@ -170,6 +171,12 @@ pub static OPERATIONAL: &[Cmd] = &[
             Action::FileShow,
             Arg::File,
         )],
+    ),
+    cmd(
+        "ping",
+        "Ping remote target",
+        Action::Ping,
+        Arg::Words("<host> [count N] [wait SECONDS]"),
     ),
     cmd(
         "quit",
