@@ -98,14 +98,19 @@ impl Netns {
         Command::new("ip").args(&all[1..]).output().unwrap()
     }
 
-    /// Takes a TUN device into the namespace and gives it an address and a default route.
-    fn attach(&self, dev: &str, cidr: &str) {
+    /// Takes a TUN or TAP device into the namespace and gives it an address and a default
+    /// route (through `gateway` on Ethernet, where the next hop must be resolved).
+    fn attach(&self, dev: &str, cidr: &str, gateway: Option<&str>) {
+        let default: Vec<&str> = match gateway {
+            Some(gw) => vec!["ip", "route", "add", "default", "via", gw, "dev", dev],
+            None => vec!["ip", "route", "add", "default", "dev", dev],
+        };
         run(&["ip", "link", "set", dev, "netns", &self.0]);
         for cmd in [
             vec!["ip", "link", "set", "lo", "up"],
             vec!["ip", "addr", "add", cidr, "dev", dev],
             vec!["ip", "link", "set", dev, "up"],
-            vec!["ip", "route", "add", "default", "dev", dev],
+            default.clone(),
         ] {
             let o = self.exec(&cmd);
             assert!(
@@ -156,10 +161,19 @@ impl Drop for Router {
 }
 
 #[test]
-fn ping_udp_and_tcp_cross_flowsh_between_namespaces_and_the_filter_counts_them() {
-    let lab = Lab::new("netns");
+fn over_tun_devices_ping_udp_and_tcp_cross_flowsh_and_the_filter_counts_them() {
+    lab_through("tun");
+}
+
+#[test]
+fn over_tap_devices_flowsh_answers_arp_and_resolves_its_next_hops() {
+    lab_through("tap");
+}
+
+fn lab_through(kind: &str) {
+    let lab = Lab::new(&format!("netns-{kind}"));
     let id = std::process::id() % 100_000;
-    let (tun_a, tun_b) = (format!("fsa{id}"), format!("fsb{id}"));
+    let (tun_a, tun_b) = (format!("f{kind}a{id}"), format!("f{kind}b{id}"));
     let cfg = lab.path("lab.set");
     std::fs::write(&cfg, CONFIG.trim_start()).unwrap();
     std::fs::write(lab.path("server.py"), SERVER).unwrap();
@@ -170,9 +184,9 @@ fn ping_udp_and_tcp_cross_flowsh_between_namespaces_and_the_filter_counts_them()
         .arg("--config")
         .arg(&cfg)
         .arg("--port")
-        .arg(format!("ge-0/0/0=tun:{tun_a}"))
+        .arg(format!("ge-0/0/0={kind}:{tun_a}"))
         .arg("--port")
-        .arg(format!("ge-0/0/1=tun:{tun_b}"))
+        .arg(format!("ge-0/0/1={kind}:{tun_b}"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -189,10 +203,11 @@ fn ping_udp_and_tcp_cross_flowsh_between_namespaces_and_the_filter_counts_them()
         "{terse}"
     );
 
-    let h1 = Netns::new(format!("fsh1-{id}"));
-    let h2 = Netns::new(format!("fsh2-{id}"));
-    h1.attach(&tun_a, "10.71.1.2/24");
-    h2.attach(&tun_b, "10.71.2.2/24");
+    let h1 = Netns::new(format!("f{kind}h1-{id}"));
+    let h2 = Netns::new(format!("f{kind}h2-{id}"));
+    let ethernet = kind == "tap";
+    h1.attach(&tun_a, "10.71.1.2/24", ethernet.then_some("10.71.1.1"));
+    h2.attach(&tun_b, "10.71.2.2/24", ethernet.then_some("10.71.2.1"));
 
     let ping = |ns: &Netns, dst: &str| ns.exec(&["ping", "-c", "3", "-i", "0.2", "-W", "2", dst]);
     let o = ping(&h1, "10.71.1.1");

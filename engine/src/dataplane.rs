@@ -30,6 +30,10 @@ pub enum Drop {
     PortDown,
     /// The output port refused the packet (a send error, or a replay-only capture).
     SendFailed,
+    /// An Ethernet port already holds as many packets as it may for an unresolved next hop.
+    ArpPendingFull,
+    /// IPv6 out of an Ethernet port: neighbor discovery is not implemented.
+    Ipv6OnEthernet,
     /// A packet to the router itself that it does not answer.
     LocalUnhandled,
 }
@@ -47,6 +51,8 @@ impl Drop {
             Drop::FamilyDisabled => "family-not-configured",
             Drop::PortDown => "port-down",
             Drop::SendFailed => "send-failed",
+            Drop::ArpPendingFull => "arp-pending-full",
+            Drop::Ipv6OnEthernet => "ipv6-on-ethernet",
             Drop::LocalUnhandled => "local-unhandled",
         }
     }
@@ -202,6 +208,8 @@ pub enum Output {
     Forward {
         unit: u16,
         len: usize,
+        /// The route's next hop (`None`: the destination is on the unit's subnet).
+        next_hop: Option<IpAddr>,
     },
     /// The router's own packet (echo reply, ICMP error) to send out of this unit.
     Reply {
@@ -368,7 +376,10 @@ impl Counters {
                     None => self.drop(unit, Drop::LocalUnhandled),
                 },
             },
-            Some(&Target::Forward { unit: out, .. }) => {
+            Some(&Target::Forward {
+                unit: out,
+                next_hop,
+            }) => {
                 if view.ttl <= 1 {
                     self.drop(unit, Drop::TtlExpired);
                     return self.icmp_error(compiled, unit, &view, buf, icmp::Error::TimeExceeded);
@@ -387,7 +398,11 @@ impl Counters {
                     }
                 }
                 self.tx(out, len);
-                Output::Forward { unit: out, len }
+                Output::Forward {
+                    unit: out,
+                    len,
+                    next_hop,
+                }
             }
         }
     }

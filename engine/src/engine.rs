@@ -11,6 +11,7 @@ use std::time::Duration;
 use flowsh_grammar::model::Config;
 
 use crate::dataplane::{Compiled, Dataplane, Drop as DropReason, Output, Stats};
+use crate::l2::{self, Neighbors, Received, Resolution};
 use crate::port::{self, Backend, MAX_PACKET, Port, PortError, Rx};
 
 /// Packets read from one port before the next port gets its turn.
@@ -86,6 +87,8 @@ struct BoundPort {
     errors: u64,
     /// The unit packets from this port belong to (the interface's first unit).
     unit: Option<u16>,
+    /// Ethernet ports: MAC address, neighbors, packets waiting for ARP.
+    l2: Option<Neighbors>,
 }
 
 struct Worker {
@@ -127,15 +130,14 @@ impl Worker {
         } else {
             crate::packet::Family::V6
         };
-        let unit = match compiled
+        let (unit, next_hop) = match compiled
             .routes
             .lookup(dst, target.is_ipv4())
             .map(|r| &r.target)
         {
-            Some(
-                crate::route::Target::Forward { unit, .. } | crate::route::Target::Local { unit },
-            ) => Some(*unit),
-            _ => None,
+            Some(crate::route::Target::Forward { unit, next_hop }) => (Some(*unit), *next_hop),
+            Some(crate::route::Target::Local { unit }) => (Some(*unit), None),
+            _ => (None, None),
         };
         let source = unit.and_then(|u| compiled.source_address(u, family));
         let (Some(unit), Some(source)) = (unit, source) else {
@@ -151,7 +153,7 @@ impl Worker {
                 .payload(56)
                 .build();
             self.dp.count_tx(unit, packet.len());
-            self.send(unit, &packet);
+            self.send(unit, &packet, next_hop);
             result.sent += 1;
         }
         let now = std::time::Instant::now();
@@ -193,6 +195,15 @@ impl Worker {
     fn map_units(&mut self) {
         let compiled = &self.dp.compiled;
         for p in &mut self.ports {
+            if let Some(n) = &mut p.l2 {
+                let configured = compiled
+                    .config
+                    .interfaces
+                    .iter()
+                    .find(|i| i.name == p.interface)
+                    .and_then(|i| i.mac);
+                n.mac = configured.unwrap_or_else(|| l2::mac_for(&p.interface));
+            }
             p.unit = compiled
                 .units
                 .iter()
@@ -235,12 +246,16 @@ impl Worker {
             Control::Bind(interface, port) => {
                 self.down.retain(|d| d.interface != interface);
                 self.ports.retain(|p| p.interface != interface);
+                let l2 = port
+                    .ethernet()
+                    .then(|| Neighbors::new(l2::mac_for(&interface)));
                 self.ports.push(BoundPort {
                     interface,
                     port,
                     closed: false,
                     errors: 0,
                     unit: None,
+                    l2,
                 });
                 self.map_units();
             }
@@ -263,20 +278,90 @@ impl Worker {
         true
     }
 
-    fn send(&mut self, unit: u16, packet: &[u8]) {
-        let sent = self
-            .unit_port
-            .get(usize::from(unit))
-            .copied()
-            .flatten()
-            .map(|p| (p, self.ports[p].port.send(packet)));
-        match sent {
-            Some((_, Ok(()))) => {}
-            Some((p, Err(_))) => {
+    /// Sends an IP packet out of `unit`: as it is on IP ports, framed (after ARP if needed) on
+    /// Ethernet ports, towards `next_hop` or else the packet's destination.
+    fn send(&mut self, unit: u16, packet: &[u8], next_hop: Option<std::net::IpAddr>) {
+        let Some(p) = self.unit_port.get(usize::from(unit)).copied().flatten() else {
+            self.dp.count_not_sent(unit, DropReason::PortDown);
+            return;
+        };
+        if self.ports[p].l2.is_none() {
+            if self.ports[p].port.send(packet).is_err() {
                 self.ports[p].errors += 1;
                 self.dp.count_not_sent(unit, DropReason::SendFailed);
             }
-            None => self.dp.count_not_sent(unit, DropReason::PortDown),
+            return;
+        }
+        let Ok(view) = crate::packet::parse(packet) else {
+            return;
+        };
+        let (Some(std::net::IpAddr::V4(hop)), crate::packet::Family::V4) =
+            (next_hop.or(Some(view.dst_ip())), view.family)
+        else {
+            self.dp.count_not_sent(unit, DropReason::Ipv6OnEthernet);
+            return;
+        };
+        let source = match self
+            .dp
+            .compiled
+            .source_address(unit, crate::packet::Family::V4)
+        {
+            Some(std::net::IpAddr::V4(a)) => a,
+            _ => std::net::Ipv4Addr::UNSPECIFIED,
+        };
+        let frames = match self.ports[p]
+            .l2
+            .as_mut()
+            .map(|n| n.resolve(packet, hop, source))
+        {
+            Some(Resolution::Frame(f)) => vec![f],
+            Some(Resolution::Held(Some(request))) => vec![request],
+            Some(Resolution::Held(None)) | None => Vec::new(),
+            Some(Resolution::Overflow) => {
+                self.dp.count_not_sent(unit, DropReason::ArpPendingFull);
+                Vec::new()
+            }
+        };
+        self.send_frames(p, unit, &frames);
+    }
+
+    fn send_frames(&mut self, p: usize, unit: u16, frames: &[Vec<u8>]) {
+        for f in frames {
+            if self.ports[p].port.send(f).is_err() {
+                self.ports[p].errors += 1;
+                self.dp.count_not_sent(unit, DropReason::SendFailed);
+            }
+        }
+    }
+
+    /// An Ethernet frame: ARP is answered and learned from here; IP goes on to the data plane
+    /// at the offset returned.
+    fn receive_frame(&mut self, i: usize, frame: &[u8]) -> Option<usize> {
+        let unit = self.ports[i].unit?;
+        let compiled = self.dp.compiled.clone();
+        let own = |a: std::net::Ipv4Addr| {
+            compiled
+                .units
+                .get(usize::from(unit))
+                .and_then(|u| u.inet.as_ref())
+                .is_some_and(|f| {
+                    f.addresses
+                        .iter()
+                        .any(|x| x.addr() == std::net::IpAddr::V4(a))
+                })
+        };
+        let n = self.ports[i].l2.as_mut()?;
+        match n.receive(frame, own) {
+            Received::Ip { offset } => Some(offset),
+            Received::Arp { answer, learned } => {
+                let mut frames: Vec<Vec<u8>> = answer.into_iter().collect();
+                if let Some(neighbor) = learned {
+                    frames.extend(n.release(neighbor));
+                }
+                self.send_frames(i, unit, &frames);
+                None
+            }
+            Received::Ignored => None,
         }
     }
 
@@ -305,11 +390,24 @@ impl Worker {
                 let Some(unit) = self.ports[i].unit else {
                     continue;
                 };
-                match self.dp.process(unit, &mut buf[..len]) {
-                    Output::Forward { unit: out, len } => self.send(out, &buf[..len]),
+                let start = if self.ports[i].l2.is_some() {
+                    match self.receive_frame(i, &buf[..len]) {
+                        Some(offset) => offset,
+                        None => continue,
+                    }
+                } else {
+                    0
+                };
+                let packet = &mut buf[start..len];
+                match self.dp.process(unit, packet) {
+                    Output::Forward {
+                        unit: out,
+                        len,
+                        next_hop,
+                    } => self.send(out, &buf[start..start + len], next_hop),
                     Output::Reply { unit: out, packet } => {
                         self.dp.count_tx(out, packet.len());
-                        self.send(out, &packet);
+                        self.send(out, &packet, None);
                     }
                     Output::EchoReply {
                         from,

@@ -7,6 +7,7 @@ pub mod dataplane;
 pub mod engine;
 pub mod filter;
 pub mod icmp;
+pub mod l2;
 pub mod packet;
 pub mod port;
 pub mod route;

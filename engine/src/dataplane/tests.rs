@@ -45,7 +45,14 @@ fn forwards_across_units_and_decrements_ttl() {
         0,
         Spec::udp(v4("10.0.1.2"), v4("10.0.2.2"), 1000, 2000).ttl(64),
     );
-    assert_eq!(out, Output::Forward { unit: 1, len: 28 });
+    assert_eq!(
+        out,
+        Output::Forward {
+            unit: 1,
+            len: 28,
+            next_hop: None
+        }
+    );
     assert_eq!(crate::packet::parse(&buf).unwrap().ttl, 63);
     let s = d.stats();
     assert_eq!(
@@ -61,7 +68,14 @@ fn forwards_across_units_and_decrements_ttl() {
 fn static_routes_use_their_next_hop_unit() {
     let mut d = plane(LAB);
     let (out, _) = send(&mut d, 0, Spec::udp(v4("10.0.1.2"), v4("172.20.1.1"), 1, 2));
-    assert_eq!(out, Output::Forward { unit: 1, len: 28 });
+    assert_eq!(
+        out,
+        Output::Forward {
+            unit: 1,
+            len: 28,
+            next_hop: Some(v4("10.0.2.254"))
+        }
+    );
 }
 
 #[test]
@@ -153,11 +167,19 @@ fn the_input_filter_discards_counts_rejects_and_accepts() {
     );
     assert_eq!(
         send(&mut d, 0, Spec::udp(c, s, 4000, 53)).0,
-        Output::Forward { unit: 1, len: 28 }
+        Output::Forward {
+            unit: 1,
+            len: 28,
+            next_hop: None
+        }
     );
     assert_eq!(
         send(&mut d, 0, Spec::tcp(c, s, 4000, 80, 2)).0,
-        Output::Forward { unit: 1, len: 40 }
+        Output::Forward {
+            unit: 1,
+            len: 40,
+            next_hop: None
+        }
     );
     let st = d.stats();
     let key = |a: &str, b: &str| (a.to_string(), b.to_string());

@@ -1,9 +1,10 @@
 //! Ports: where a configured interface's packets come from and go to. Backends: `tun:NAME`
-//! (a TUN device, IP packets), `pcap:FILE` (replay a capture), `pcap-out:FILE` (record what
+//! (a TUN device, IP packets), `tap:NAME` (a TAP device, Ethernet frames), `pcap:FILE` (replay a capture), `pcap-out:FILE` (record what
 //! leaves), and in-memory queues for tests.
 
 mod memory;
 mod pcap;
+mod tap;
 mod tun;
 
 use std::io;
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 
 pub use memory::{MemoryHandle, MemoryPort};
 pub use pcap::{PcapIn, PcapOut, write_capture};
+pub use tap::TapPort;
 pub use tun::TunPort;
 
 /// The largest packet a port reads.
@@ -43,12 +45,18 @@ pub trait Port: Send {
     fn is_input(&self) -> bool {
         true
     }
+    /// Whether the port carries Ethernet frames rather than IP packets.
+    fn ethernet(&self) -> bool {
+        false
+    }
 }
 
 /// A port as `--port IFACE=BACKEND` names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {
     Tun(String),
+    /// A TAP device: Ethernet frames, ARP.
+    Tap(String),
     Pcap(PathBuf),
     /// A capture replayed at its own pace (`flowsh replay --pace`).
     PcapPaced(PathBuf),
@@ -67,11 +75,11 @@ pub struct PortError {
 /// Parses `ge-0/0/0=tun:ftun0`.
 pub fn parse_binding(s: &str) -> Result<(String, Backend), String> {
     let (iface, backend) = s.split_once('=').ok_or_else(|| {
-        format!("'{s}': expected IFACE=BACKEND (tun:NAME, pcap:FILE or pcap-out:FILE)")
+        format!("'{s}': expected IFACE=BACKEND (tun:NAME, tap:NAME, pcap:FILE or pcap-out:FILE)")
     })?;
-    let (kind, arg) = backend
-        .split_once(':')
-        .ok_or_else(|| format!("'{backend}': expected tun:NAME, pcap:FILE or pcap-out:FILE"))?;
+    let (kind, arg) = backend.split_once(':').ok_or_else(|| {
+        format!("'{backend}': expected tun:NAME, tap:NAME, pcap:FILE or pcap-out:FILE")
+    })?;
     if iface.is_empty() || arg.is_empty() {
         return Err(format!(
             "'{s}': interface and backend argument are required"
@@ -79,11 +87,12 @@ pub fn parse_binding(s: &str) -> Result<(String, Backend), String> {
     }
     let b = match kind {
         "tun" => Backend::Tun(arg.to_string()),
+        "tap" => Backend::Tap(arg.to_string()),
         "pcap" => Backend::Pcap(PathBuf::from(arg)),
         "pcap-out" => Backend::PcapOut(PathBuf::from(arg)),
         other => {
             return Err(format!(
-                "'{other}': unknown port backend (tun, pcap, pcap-out)"
+                "'{other}': unknown port backend (tun, tap, pcap, pcap-out)"
             ));
         }
     };
@@ -94,6 +103,7 @@ impl std::fmt::Display for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Backend::Tun(n) => write!(f, "tun:{n}"),
+            Backend::Tap(n) => write!(f, "tap:{n}"),
             Backend::Pcap(p) | Backend::PcapPaced(p) => write!(f, "pcap:{}", p.display()),
             Backend::PcapOut(p) => write!(f, "pcap-out:{}", p.display()),
         }
@@ -114,6 +124,7 @@ pub fn open(interface: &str, backend: &Backend) -> Result<Box<dyn Port>, PortErr
     };
     Ok(match backend {
         Backend::Tun(name) => Box::new(TunPort::open(name).map_err(err)?),
+        Backend::Tap(name) => Box::new(TapPort::open(name).map_err(err)?),
         Backend::Pcap(path) => Box::new(PcapIn::open(path).map_err(err)?),
         Backend::PcapPaced(path) => Box::new(PcapIn::open(path).map_err(err)?.paced()),
         Backend::PcapOut(path) => Box::new(PcapOut::create(path).map_err(err)?),
