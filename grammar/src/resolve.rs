@@ -237,7 +237,13 @@ pub fn resolve_statement(
                 )
             })?;
             let key = plain(tok, list)?;
-            let last = path.pop().expect("a list scope has its list in the path");
+            let Some(last) = path.pop() else {
+                return Err(LoadError::new(
+                    tok.offset,
+                    key,
+                    ErrorKind::Invalid("invalid edit level".into()),
+                ));
+            };
             let children = push_entry(&mut path, last.idx, list, tok, key)?;
             i = 1;
             anchor = Some(path.clone());
@@ -445,7 +451,13 @@ pub fn resolve_target(
                 return Ok(Target { path, values: None });
             };
             let key = plain(tok, list)?;
-            let last = path.pop().expect("a list scope has its list in the path");
+            let Some(last) = path.pop() else {
+                return Err(LoadError::new(
+                    tok.offset,
+                    key,
+                    ErrorKind::Invalid("invalid edit level".into()),
+                ));
+            };
             let children = push_entry(&mut path, last.idx, list, tok, key)?;
             return resolve_target(&path.clone(), Scope::Stmts(children), &words[1..], opts);
         }
