@@ -37,9 +37,13 @@ struct Cli {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
-    /// Binds a configured interface to a packet backend: tun:NAME, pcap:FILE or pcap-out:FILE
+    /// Binds a configured interface to a packet backend: tun:NAME, tap:NAME, pcap:FILE or pcap-out:FILE
     #[arg(long = "port", value_name = "IFACE=BACKEND")]
     ports: Vec<String>,
+
+    /// Worker threads of the forwarding engine; bound ports are shared out among them
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    workers: u16,
 
     /// Commands to run, separated by `;` (both modes: `configure; set ...; commit`); then exit
     #[arg(short = 'c', value_name = "COMMANDS")]
@@ -181,7 +185,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     // The engine: ports that cannot open are reported, and their interfaces stay down.
-    let mut engine = flowsh_engine::Engine::start();
+    let mut engine = flowsh_engine::Engine::with_workers(usize::from(cli.workers));
     for binding in &cli.ports {
         match flowsh_engine::port::parse_binding(binding) {
             Ok((iface, backend)) => {

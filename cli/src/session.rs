@@ -122,7 +122,8 @@ impl Session {
 
     /// Applies the committed configuration to the engine (after a commit or a rollback).
     pub fn apply_committed(&mut self) {
-        if let (Some(engine), Ok(cfg)) = (&self.engine, flowsh_grammar::check(&self.committed())) {
+        let committed = flowsh_grammar::check(&self.committed());
+        if let (Some(engine), Ok(cfg)) = (&mut self.engine, committed) {
             engine.apply(&cfg);
         }
     }

@@ -183,6 +183,8 @@ fn lab_through(kind: &str) {
         .command()
         .arg("--config")
         .arg(&cfg)
+        // Two workers: each reads one device, so forwarding crosses workers.
+        .args(["--workers", "2"])
         .arg("--port")
         .arg(format!("ge-0/0/0={kind}:{tun_a}"))
         .arg("--port")

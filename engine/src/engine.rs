@@ -1,10 +1,12 @@
-//! The running engine: a worker thread that owns the ports and the data plane, and a control
-//! channel the CLI uses to apply configurations, bind ports and read counters. A commit's state
+//! The running engine: worker threads, each owning the ports it reads and its own data plane
+//! (counters, and later its flow-table shard), any of them able to send out of any port; and
+//! control channels the CLI uses to apply configurations, bind ports and read counters. A commit's state
 //! is compiled on the caller's thread and swapped in between two packets, so no packet is lost
 //! or counted twice because of a commit.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -12,7 +14,7 @@ use flowsh_grammar::model::Config;
 
 use crate::dataplane::{Compiled, Dataplane, Drop as DropReason, Output, Stats};
 use crate::l2::{self, Neighbors, Received, Resolution};
-use crate::port::{self, Backend, MAX_PACKET, Port, PortError, Rx};
+use crate::port::{self, Backend, MAX_PACKET, Port, PortError, PortSender, Rx};
 
 /// Packets read from one port before the next port gets its turn.
 const BATCH: usize = 64;
@@ -28,9 +30,11 @@ pub struct PortInfo {
     pub errors: u64,
     /// A capture read to its end.
     pub finished: bool,
+    /// The worker that reads the port.
+    pub worker: usize,
 }
 
-/// Everything the show commands read, at one instant.
+/// Everything the show commands read, at one instant, summed over the workers.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub stats: Stats,
@@ -40,6 +44,7 @@ pub struct Snapshot {
     pub down: Vec<PortError>,
     /// Packets read from every port since start.
     pub packets: u64,
+    pub workers: usize,
 }
 
 /// What `ping` from the router found.
@@ -54,7 +59,7 @@ pub struct PingResult {
     pub error: Option<String>,
 }
 
-/// A ping in flight on the worker.
+/// A ping in flight on a worker.
 struct Ping {
     result: PingResult,
     ident: u16,
@@ -63,16 +68,45 @@ struct Ping {
     reply: Sender<PingResult>,
 }
 
+/// One worker's share of a snapshot.
+struct Part {
+    stats: Stats,
+    ports: Vec<PortInfo>,
+    packets: u64,
+}
+
+/// The sending side of a port, known to every worker.
+#[derive(Clone)]
+struct TxPort {
+    interface: String,
+    sender: Option<Arc<dyn PortSender>>,
+    /// Ethernet ports: neighbors shared by the workers (ARP is read by the port's owner).
+    l2: Option<Arc<Mutex<Neighbors>>>,
+    errors: Arc<AtomicU64>,
+}
+
+/// The receiving side of a port, owned by one worker.
+struct RxPort {
+    interface: String,
+    port: Box<dyn Port>,
+    closed: bool,
+    /// The unit packets from this port belong to (the interface's first unit).
+    unit: Option<u16>,
+    l2: Option<Arc<Mutex<Neighbors>>>,
+    errors: Arc<AtomicU64>,
+}
+
 enum Control {
     Apply(Arc<Compiled>),
+    AddSender(TxPort),
+    Bind(RxPort),
     Ping {
         target: std::net::IpAddr,
         count: u16,
         wait: Duration,
         reply: Sender<PingResult>,
     },
-    Bind(String, Box<dyn Port>),
-    Snapshot(Sender<Snapshot>),
+    Snapshot(Sender<Part>),
     ClearFilter(String, Sender<bool>),
     ClearInterfaces,
     /// Answered once every input has reached its end and nothing is left to process.
@@ -80,23 +114,17 @@ enum Control {
     Stop,
 }
 
-struct BoundPort {
-    interface: String,
-    port: Box<dyn Port>,
-    closed: bool,
-    errors: u64,
-    /// The unit packets from this port belong to (the interface's first unit).
-    unit: Option<u16>,
-    /// Ethernet ports: MAC address, neighbors, packets waiting for ARP.
-    l2: Option<Neighbors>,
+fn lock(n: &Mutex<Neighbors>) -> std::sync::MutexGuard<'_, Neighbors> {
+    n.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 struct Worker {
+    id: usize,
     dp: Dataplane,
-    ports: Vec<BoundPort>,
-    /// For each unit of the compiled state, the port it sends through.
-    unit_port: Vec<Option<usize>>,
-    down: Vec<PortError>,
+    rx: Vec<RxPort>,
+    tx: Vec<TxPort>,
+    /// For each unit of the compiled state, the sender it goes out through.
+    unit_tx: Vec<Option<usize>>,
     packets: u64,
     waiting: Vec<Sender<()>>,
     pings: Vec<Ping>,
@@ -104,6 +132,235 @@ struct Worker {
 }
 
 impl Worker {
+    fn map_units(&mut self) {
+        let compiled = &self.dp.compiled;
+        for t in &self.tx {
+            if let Some(n) = &t.l2 {
+                let configured = compiled
+                    .config
+                    .interfaces
+                    .iter()
+                    .find(|i| i.name == t.interface)
+                    .and_then(|i| i.mac);
+                lock(n).mac = configured.unwrap_or_else(|| l2::mac_for(&t.interface));
+            }
+        }
+        for p in &mut self.rx {
+            p.unit = compiled
+                .units
+                .iter()
+                .position(|u| u.interface == p.interface && u.up)
+                .map(|i| i as u16);
+        }
+        self.unit_tx = compiled
+            .units
+            .iter()
+            .map(|u| self.tx.iter().position(|p| p.interface == u.interface))
+            .collect();
+    }
+
+    fn part(&self) -> Part {
+        Part {
+            stats: self.dp.stats(),
+            ports: self
+                .rx
+                .iter()
+                .map(|p| PortInfo {
+                    interface: p.interface.clone(),
+                    backend: p.port.describe(),
+                    errors: p.errors.load(Ordering::Relaxed),
+                    finished: p.closed,
+                    worker: self.id,
+                })
+                .collect(),
+            packets: self.packets,
+        }
+    }
+
+    /// Handles one control message; false to stop.
+    fn control(&mut self, msg: Control) -> bool {
+        match msg {
+            Control::Apply(c) => {
+                self.dp.apply(c, &Stats::default());
+                self.map_units();
+            }
+            Control::AddSender(t) => {
+                self.tx.retain(|p| p.interface != t.interface);
+                self.tx.push(t);
+                self.map_units();
+            }
+            Control::Bind(port) => {
+                self.rx.retain(|p| p.interface != port.interface);
+                self.rx.push(port);
+                self.map_units();
+            }
+            Control::Snapshot(reply) => {
+                let _ = reply.send(self.part());
+            }
+            Control::ClearFilter(name, reply) => {
+                let _ = reply.send(self.dp.clear_filter(&name));
+            }
+            Control::ClearInterfaces => self.dp.clear_interfaces(),
+            Control::WaitInputsDone(reply) => self.waiting.push(reply),
+            Control::Ping {
+                target,
+                count,
+                wait,
+                reply,
+            } => self.start_ping(target, count, wait, reply),
+            Control::Stop => return false,
+        }
+        true
+    }
+
+    /// Sends an IP packet out of `unit`: as it is on IP ports, framed (after ARP if needed) on
+    /// Ethernet ports, towards `next_hop` or else the packet's destination.
+    fn send(&mut self, unit: u16, packet: &[u8], next_hop: Option<std::net::IpAddr>) {
+        let Some(t) = self.unit_tx.get(usize::from(unit)).copied().flatten() else {
+            self.dp.count_not_sent(unit, DropReason::PortDown);
+            return;
+        };
+        let Some(sender) = self.tx[t].sender.clone() else {
+            self.dp.count_not_sent(unit, DropReason::SendFailed);
+            return;
+        };
+        let Some(neighbors) = self.tx[t].l2.clone() else {
+            if sender.send(packet).is_err() {
+                self.tx[t].errors.fetch_add(1, Ordering::Relaxed);
+                self.dp.count_not_sent(unit, DropReason::SendFailed);
+            }
+            return;
+        };
+        let Ok(view) = crate::packet::parse(packet) else {
+            return;
+        };
+        let (Some(std::net::IpAddr::V4(hop)), crate::packet::Family::V4) =
+            (next_hop.or(Some(view.dst_ip())), view.family)
+        else {
+            self.dp.count_not_sent(unit, DropReason::Ipv6OnEthernet);
+            return;
+        };
+        let source = match self
+            .dp
+            .compiled
+            .source_address(unit, crate::packet::Family::V4)
+        {
+            Some(std::net::IpAddr::V4(a)) => a,
+            _ => std::net::Ipv4Addr::UNSPECIFIED,
+        };
+        let resolution = lock(&neighbors).resolve(packet, hop, source);
+        let frame = match resolution {
+            Resolution::Frame(f) | Resolution::Held(Some(f)) => f,
+            Resolution::Held(None) => return,
+            Resolution::Overflow => {
+                self.dp.count_not_sent(unit, DropReason::ArpPendingFull);
+                return;
+            }
+        };
+        if sender.send(&frame).is_err() {
+            self.tx[t].errors.fetch_add(1, Ordering::Relaxed);
+            self.dp.count_not_sent(unit, DropReason::SendFailed);
+        }
+    }
+
+    /// An Ethernet frame: ARP is answered and learned from here; IP goes on to the data plane
+    /// at the offset returned.
+    fn receive_frame(&mut self, i: usize, frame: &[u8]) -> Option<usize> {
+        let unit = self.rx[i].unit?;
+        let neighbors = self.rx[i].l2.clone()?;
+        let compiled = self.dp.compiled.clone();
+        let own = |a: std::net::Ipv4Addr| {
+            compiled
+                .units
+                .get(usize::from(unit))
+                .and_then(|u| u.inet.as_ref())
+                .is_some_and(|f| {
+                    f.addresses
+                        .iter()
+                        .any(|x| x.addr() == std::net::IpAddr::V4(a))
+                })
+        };
+        let frames = {
+            let mut n = lock(&neighbors);
+            match n.receive(frame, own) {
+                Received::Ip { offset } => return Some(offset),
+                Received::Ignored => return None,
+                Received::Arp { answer, learned } => {
+                    let mut frames: Vec<Vec<u8>> = answer.into_iter().collect();
+                    if let Some(neighbor) = learned {
+                        frames.extend(n.release(neighbor));
+                    }
+                    frames
+                }
+            }
+        };
+        if let Some(sender) = self.rx[i].port.sender() {
+            for f in &frames {
+                if sender.send(f).is_err() {
+                    self.rx[i].errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        None
+    }
+
+    /// Reads and processes up to a batch from every port this worker owns; how many were read.
+    fn poll_ports(&mut self, buf: &mut [u8]) -> usize {
+        let mut work = 0;
+        for i in 0..self.rx.len() {
+            for _ in 0..BATCH {
+                if self.rx[i].closed {
+                    break;
+                }
+                let len = match self.rx[i].port.recv(buf) {
+                    Ok(Rx::Packet { len, .. }) => len,
+                    Ok(Rx::Empty) => break,
+                    Ok(Rx::Closed) => {
+                        self.rx[i].closed = true;
+                        break;
+                    }
+                    Err(_) => {
+                        self.rx[i].errors.fetch_add(1, Ordering::Relaxed);
+                        break;
+                    }
+                };
+                work += 1;
+                self.packets += 1;
+                let Some(unit) = self.rx[i].unit else {
+                    continue;
+                };
+                let start = if self.rx[i].l2.is_some() {
+                    match self.receive_frame(i, &buf[..len]) {
+                        Some(offset) => offset,
+                        None => continue,
+                    }
+                } else {
+                    0
+                };
+                let packet = &mut buf[start..len];
+                match self.dp.process(unit, packet) {
+                    Output::Forward {
+                        unit: out,
+                        len,
+                        next_hop,
+                    } => self.send(out, &buf[start..start + len], next_hop),
+                    Output::Reply { unit: out, packet } => {
+                        self.dp.count_tx(out, packet.len());
+                        self.send(out, &packet, None);
+                    }
+                    Output::EchoReply {
+                        from,
+                        ident,
+                        seq,
+                        ttl,
+                    } => self.echo_reply(from, ident, seq, ttl),
+                    Output::Dropped(_) => {}
+                }
+            }
+        }
+        work
+    }
+
     /// Sends `count` echo requests towards `target` from the address of the unit the route
     /// leaves by; replies are matched as they arrive.
     fn start_ping(
@@ -121,23 +378,11 @@ impl Worker {
             error: None,
         };
         let compiled = self.dp.compiled.clone();
-        let dst = match target {
-            std::net::IpAddr::V4(a) => u128::from(u32::from(a)),
-            std::net::IpAddr::V6(a) => u128::from(a),
-        };
+        let (unit, next_hop) = egress(&compiled, target);
         let family = if target.is_ipv4() {
             crate::packet::Family::V4
         } else {
             crate::packet::Family::V6
-        };
-        let (unit, next_hop) = match compiled
-            .routes
-            .lookup(dst, target.is_ipv4())
-            .map(|r| &r.target)
-        {
-            Some(crate::route::Target::Forward { unit, next_hop }) => (Some(*unit), *next_hop),
-            Some(crate::route::Target::Local { unit }) => (Some(*unit), None),
-            _ => (None, None),
         };
         let source = unit.and_then(|u| compiled.source_address(u, family));
         let (Some(unit), Some(source)) = (unit, source) else {
@@ -192,240 +437,8 @@ impl Worker {
         }
     }
 
-    fn map_units(&mut self) {
-        let compiled = &self.dp.compiled;
-        for p in &mut self.ports {
-            if let Some(n) = &mut p.l2 {
-                let configured = compiled
-                    .config
-                    .interfaces
-                    .iter()
-                    .find(|i| i.name == p.interface)
-                    .and_then(|i| i.mac);
-                n.mac = configured.unwrap_or_else(|| l2::mac_for(&p.interface));
-            }
-            p.unit = compiled
-                .units
-                .iter()
-                .position(|u| u.interface == p.interface && u.up)
-                .map(|i| i as u16);
-        }
-        self.unit_port = compiled
-            .units
-            .iter()
-            .map(|u| self.ports.iter().position(|p| p.interface == u.interface))
-            .collect();
-    }
-
-    fn snapshot(&self) -> Snapshot {
-        Snapshot {
-            stats: self.dp.stats(),
-            compiled: self.dp.compiled.clone(),
-            ports: self
-                .ports
-                .iter()
-                .map(|p| PortInfo {
-                    interface: p.interface.clone(),
-                    backend: p.port.describe(),
-                    errors: p.errors,
-                    finished: p.closed,
-                })
-                .collect(),
-            down: self.down.clone(),
-            packets: self.packets,
-        }
-    }
-
-    /// Handles one control message; false to stop.
-    fn control(&mut self, msg: Control) -> bool {
-        match msg {
-            Control::Apply(c) => {
-                self.dp.apply(c, &Stats::default());
-                self.map_units();
-            }
-            Control::Bind(interface, port) => {
-                self.down.retain(|d| d.interface != interface);
-                self.ports.retain(|p| p.interface != interface);
-                let l2 = port
-                    .ethernet()
-                    .then(|| Neighbors::new(l2::mac_for(&interface)));
-                self.ports.push(BoundPort {
-                    interface,
-                    port,
-                    closed: false,
-                    errors: 0,
-                    unit: None,
-                    l2,
-                });
-                self.map_units();
-            }
-            Control::Snapshot(reply) => {
-                let _ = reply.send(self.snapshot());
-            }
-            Control::ClearFilter(name, reply) => {
-                let _ = reply.send(self.dp.clear_filter(&name));
-            }
-            Control::ClearInterfaces => self.dp.clear_interfaces(),
-            Control::WaitInputsDone(reply) => self.waiting.push(reply),
-            Control::Ping {
-                target,
-                count,
-                wait,
-                reply,
-            } => self.start_ping(target, count, wait, reply),
-            Control::Stop => return false,
-        }
-        true
-    }
-
-    /// Sends an IP packet out of `unit`: as it is on IP ports, framed (after ARP if needed) on
-    /// Ethernet ports, towards `next_hop` or else the packet's destination.
-    fn send(&mut self, unit: u16, packet: &[u8], next_hop: Option<std::net::IpAddr>) {
-        let Some(p) = self.unit_port.get(usize::from(unit)).copied().flatten() else {
-            self.dp.count_not_sent(unit, DropReason::PortDown);
-            return;
-        };
-        if self.ports[p].l2.is_none() {
-            if self.ports[p].port.send(packet).is_err() {
-                self.ports[p].errors += 1;
-                self.dp.count_not_sent(unit, DropReason::SendFailed);
-            }
-            return;
-        }
-        let Ok(view) = crate::packet::parse(packet) else {
-            return;
-        };
-        let (Some(std::net::IpAddr::V4(hop)), crate::packet::Family::V4) =
-            (next_hop.or(Some(view.dst_ip())), view.family)
-        else {
-            self.dp.count_not_sent(unit, DropReason::Ipv6OnEthernet);
-            return;
-        };
-        let source = match self
-            .dp
-            .compiled
-            .source_address(unit, crate::packet::Family::V4)
-        {
-            Some(std::net::IpAddr::V4(a)) => a,
-            _ => std::net::Ipv4Addr::UNSPECIFIED,
-        };
-        let frames = match self.ports[p]
-            .l2
-            .as_mut()
-            .map(|n| n.resolve(packet, hop, source))
-        {
-            Some(Resolution::Frame(f)) => vec![f],
-            Some(Resolution::Held(Some(request))) => vec![request],
-            Some(Resolution::Held(None)) | None => Vec::new(),
-            Some(Resolution::Overflow) => {
-                self.dp.count_not_sent(unit, DropReason::ArpPendingFull);
-                Vec::new()
-            }
-        };
-        self.send_frames(p, unit, &frames);
-    }
-
-    fn send_frames(&mut self, p: usize, unit: u16, frames: &[Vec<u8>]) {
-        for f in frames {
-            if self.ports[p].port.send(f).is_err() {
-                self.ports[p].errors += 1;
-                self.dp.count_not_sent(unit, DropReason::SendFailed);
-            }
-        }
-    }
-
-    /// An Ethernet frame: ARP is answered and learned from here; IP goes on to the data plane
-    /// at the offset returned.
-    fn receive_frame(&mut self, i: usize, frame: &[u8]) -> Option<usize> {
-        let unit = self.ports[i].unit?;
-        let compiled = self.dp.compiled.clone();
-        let own = |a: std::net::Ipv4Addr| {
-            compiled
-                .units
-                .get(usize::from(unit))
-                .and_then(|u| u.inet.as_ref())
-                .is_some_and(|f| {
-                    f.addresses
-                        .iter()
-                        .any(|x| x.addr() == std::net::IpAddr::V4(a))
-                })
-        };
-        let n = self.ports[i].l2.as_mut()?;
-        match n.receive(frame, own) {
-            Received::Ip { offset } => Some(offset),
-            Received::Arp { answer, learned } => {
-                let mut frames: Vec<Vec<u8>> = answer.into_iter().collect();
-                if let Some(neighbor) = learned {
-                    frames.extend(n.release(neighbor));
-                }
-                self.send_frames(i, unit, &frames);
-                None
-            }
-            Received::Ignored => None,
-        }
-    }
-
-    /// Reads and processes up to a batch from every port; how many packets were read.
-    fn poll_ports(&mut self, buf: &mut [u8]) -> usize {
-        let mut work = 0;
-        for i in 0..self.ports.len() {
-            for _ in 0..BATCH {
-                if self.ports[i].closed {
-                    break;
-                }
-                let len = match self.ports[i].port.recv(buf) {
-                    Ok(Rx::Packet { len, .. }) => len,
-                    Ok(Rx::Empty) => break,
-                    Ok(Rx::Closed) => {
-                        self.ports[i].closed = true;
-                        break;
-                    }
-                    Err(_) => {
-                        self.ports[i].errors += 1;
-                        break;
-                    }
-                };
-                work += 1;
-                self.packets += 1;
-                let Some(unit) = self.ports[i].unit else {
-                    continue;
-                };
-                let start = if self.ports[i].l2.is_some() {
-                    match self.receive_frame(i, &buf[..len]) {
-                        Some(offset) => offset,
-                        None => continue,
-                    }
-                } else {
-                    0
-                };
-                let packet = &mut buf[start..len];
-                match self.dp.process(unit, packet) {
-                    Output::Forward {
-                        unit: out,
-                        len,
-                        next_hop,
-                    } => self.send(out, &buf[start..start + len], next_hop),
-                    Output::Reply { unit: out, packet } => {
-                        self.dp.count_tx(out, packet.len());
-                        self.send(out, &packet, None);
-                    }
-                    Output::EchoReply {
-                        from,
-                        ident,
-                        seq,
-                        ttl,
-                    } => self.echo_reply(from, ident, seq, ttl),
-                    Output::Dropped(_) => {}
-                }
-            }
-        }
-        work
-    }
-
     fn inputs_done(&self) -> bool {
-        self.ports
-            .iter()
-            .all(|p| p.closed || p.port.fd().is_none() && p.port.describe().starts_with("pcap-out"))
+        self.rx.iter().all(|p| p.closed || !p.port.is_input())
     }
 
     fn run(mut self, rx: Receiver<Control>) {
@@ -454,7 +467,7 @@ impl Worker {
                 }
             }
             let fds: Vec<_> = self
-                .ports
+                .rx
                 .iter()
                 .filter(|p| !p.closed)
                 .filter_map(|p| p.port.fd())
@@ -476,16 +489,68 @@ impl Worker {
     }
 }
 
+/// The unit a packet to `target` leaves by, and its next hop.
+fn egress(
+    compiled: &Compiled,
+    target: std::net::IpAddr,
+) -> (Option<u16>, Option<std::net::IpAddr>) {
+    let dst = match target {
+        std::net::IpAddr::V4(a) => u128::from(u32::from(a)),
+        std::net::IpAddr::V6(a) => u128::from(a),
+    };
+    match compiled
+        .routes
+        .lookup(dst, target.is_ipv4())
+        .map(|r| &r.target)
+    {
+        Some(crate::route::Target::Forward { unit, next_hop }) => (Some(*unit), *next_hop),
+        Some(crate::route::Target::Local { unit }) => (Some(*unit), None),
+        _ => (None, None),
+    }
+}
+
+fn merge(into: &mut Stats, from: Stats) {
+    for (k, c) in from.units {
+        let t = into.units.entry(k).or_default();
+        t.rx_packets += c.rx_packets;
+        t.rx_bytes += c.rx_bytes;
+        t.tx_packets += c.tx_packets;
+        t.tx_bytes += c.tx_bytes;
+        for (reason, n) in c.drops {
+            *t.drops.entry(reason).or_default() += n;
+        }
+    }
+    for (map, other) in [
+        (&mut into.terms, from.terms),
+        (&mut into.counters, from.counters),
+    ] {
+        for (k, c) in other {
+            let t = map.entry(k).or_default();
+            t.packets += c.packets;
+            t.bytes += c.bytes;
+        }
+    }
+    for (k, c) in from.implicit {
+        let t = into.implicit.entry(k).or_default();
+        t.packets += c.packets;
+        t.bytes += c.bytes;
+    }
+}
+
 /// A running engine.
 pub struct Engine {
-    control: Sender<Control>,
-    worker: Option<JoinHandle<()>>,
+    workers: Vec<(Sender<Control>, Option<JoinHandle<()>>)>,
     down: Vec<PortError>,
+    /// Which worker reads each bound interface.
+    owners: Vec<(String, usize)>,
+    compiled: Arc<Compiled>,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("workers", &self.workers.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -496,34 +561,53 @@ impl Default for Engine {
 }
 
 impl Engine {
-    /// Starts the worker with an empty configuration and no ports.
+    /// Starts one worker with an empty configuration and no ports.
     pub fn start() -> Engine {
-        let (tx, rx) = mpsc::channel();
-        let worker = Worker {
-            dp: Dataplane::new(Arc::new(Compiled::default())),
-            ports: Vec::new(),
-            unit_port: Vec::new(),
-            down: Vec::new(),
-            packets: 0,
-            waiting: Vec::new(),
-            pings: Vec::new(),
-            next_ident: 0x4600,
-        };
-        let handle = std::thread::Builder::new()
-            .name("flowsh-worker".into())
-            .spawn(move || worker.run(rx))
-            .expect("the worker thread starts");
+        Engine::with_workers(1)
+    }
+
+    /// Starts `n` workers (at least one); bound ports are shared out among them.
+    pub fn with_workers(n: usize) -> Engine {
+        let workers = (0..n.max(1))
+            .map(|id| {
+                let (tx, rx) = mpsc::channel();
+                let worker = Worker {
+                    id,
+                    dp: Dataplane::new(Arc::new(Compiled::default())),
+                    rx: Vec::new(),
+                    tx: Vec::new(),
+                    unit_tx: Vec::new(),
+                    packets: 0,
+                    waiting: Vec::new(),
+                    pings: Vec::new(),
+                    next_ident: 0x4600 + (id as u16) * 0x100,
+                };
+                let handle = std::thread::Builder::new()
+                    .name(format!("flowsh-worker-{id}"))
+                    .spawn(move || worker.run(rx))
+                    .expect("a worker thread starts");
+                (tx, Some(handle))
+            })
+            .collect();
         Engine {
-            control: tx,
-            worker: Some(handle),
+            workers,
             down: Vec::new(),
+            owners: Vec::new(),
+            compiled: Arc::new(Compiled::default()),
         }
     }
 
-    /// Compiles a committed configuration here and swaps it in on the worker.
-    pub fn apply(&self, cfg: &Config) {
-        let compiled = Arc::new(Compiled::build(cfg));
-        let _ = self.control.send(Control::Apply(compiled));
+    fn broadcast(&self, make: impl Fn() -> Control) {
+        for (w, _) in &self.workers {
+            let _ = w.send(make());
+        }
+    }
+
+    /// Compiles a committed configuration here and swaps it in on every worker.
+    pub fn apply(&mut self, cfg: &Config) {
+        self.compiled = Arc::new(Compiled::build(cfg));
+        let c = self.compiled.clone();
+        self.broadcast(|| Control::Apply(c.clone()));
     }
 
     /// Opens a backend and binds it to an interface. A port that cannot open is reported and
@@ -531,7 +615,7 @@ impl Engine {
     pub fn bind(&mut self, interface: &str, backend: &Backend) -> Result<(), String> {
         match port::open(interface, backend) {
             Ok(p) => {
-                let _ = self.control.send(Control::Bind(interface.to_string(), p));
+                self.bind_port(interface, p);
                 Ok(())
             }
             Err(e) => {
@@ -542,44 +626,97 @@ impl Engine {
         }
     }
 
-    /// Binds an already open port (in-memory ports in tests).
-    pub fn bind_port(&self, interface: &str, port: Box<dyn Port>) {
-        let _ = self
-            .control
-            .send(Control::Bind(interface.to_string(), port));
+    /// Binds an open port: its sender goes to every worker, its receiving side to the worker
+    /// with the fewest ports.
+    pub fn bind_port(&mut self, interface: &str, port: Box<dyn Port>) {
+        self.down.retain(|d| d.interface != interface);
+        self.owners.retain(|(i, _)| i != interface);
+        let l2 = port
+            .ethernet()
+            .then(|| Arc::new(Mutex::new(Neighbors::new(l2::mac_for(interface)))));
+        let errors = Arc::new(AtomicU64::new(0));
+        let tx = TxPort {
+            interface: interface.to_string(),
+            sender: port.sender(),
+            l2: l2.clone(),
+            errors: errors.clone(),
+        };
+        self.broadcast(|| Control::AddSender(tx.clone()));
+        let owner = (0..self.workers.len())
+            .min_by_key(|w| self.owners.iter().filter(|(_, o)| o == w).count())
+            .unwrap_or(0);
+        self.owners.push((interface.to_string(), owner));
+        let _ = self.workers[owner].0.send(Control::Bind(RxPort {
+            interface: interface.to_string(),
+            port,
+            closed: false,
+            unit: None,
+            l2,
+            errors,
+        }));
     }
 
-    /// Every counter and the compiled state, at one instant.
+    /// Every counter and the compiled state, at one instant, summed over the workers.
     pub fn snapshot(&self) -> Snapshot {
-        let (tx, rx) = mpsc::channel();
-        let _ = self.control.send(Control::Snapshot(tx));
-        let mut s = rx.recv().unwrap_or_else(|_| Snapshot {
+        let mut s = Snapshot {
             stats: Stats::default(),
-            compiled: Arc::new(Compiled::default()),
+            compiled: self.compiled.clone(),
             ports: Vec::new(),
-            down: Vec::new(),
+            down: self.down.clone(),
             packets: 0,
-        });
-        s.down.extend(self.down.iter().cloned());
+            workers: self.workers.len(),
+        };
+        let replies: Vec<_> = self
+            .workers
+            .iter()
+            .map(|(w, _)| {
+                let (tx, rx) = mpsc::channel();
+                let _ = w.send(Control::Snapshot(tx));
+                rx
+            })
+            .collect();
+        for rx in replies {
+            if let Ok(part) = rx.recv() {
+                merge(&mut s.stats, part.stats);
+                s.ports.extend(part.ports);
+                s.packets += part.packets;
+            }
+        }
+        s.ports.sort_by(|a, b| a.interface.cmp(&b.interface));
         s
     }
 
     pub fn clear_filter(&self, name: &str) -> bool {
-        let (tx, rx) = mpsc::channel();
-        let _ = self
-            .control
-            .send(Control::ClearFilter(name.to_string(), tx));
-        rx.recv().unwrap_or(false)
+        let replies: Vec<_> = self
+            .workers
+            .iter()
+            .map(|(w, _)| {
+                let (tx, rx) = mpsc::channel();
+                let _ = w.send(Control::ClearFilter(name.to_string(), tx));
+                rx
+            })
+            .collect();
+        replies
+            .into_iter()
+            .fold(false, |any, rx| rx.recv().unwrap_or(false) || any)
     }
 
     pub fn clear_interfaces(&self) {
-        let _ = self.control.send(Control::ClearInterfaces);
+        self.broadcast(|| Control::ClearInterfaces);
     }
 
     /// `ping TARGET count N`: sends N echo requests at once and waits up to `wait` for replies.
+    /// The worker that reads the egress port sends them, so the replies come back to it.
     pub fn ping(&self, target: std::net::IpAddr, count: u16, wait: Duration) -> PingResult {
+        let (unit, _) = egress(&self.compiled, target);
+        let interface = unit
+            .and_then(|u| self.compiled.units.get(usize::from(u)))
+            .map(|u| u.interface.clone());
+        let owner = interface
+            .and_then(|i| self.owners.iter().find(|(n, _)| *n == i).map(|(_, o)| *o))
+            .unwrap_or(0);
         let (tx, rx) = mpsc::channel();
-        let _ = self.control.send(Control::Ping {
+        let _ = self.workers[owner].0.send(Control::Ping {
             target,
             count,
             wait,
@@ -596,17 +733,28 @@ impl Engine {
 
     /// Blocks until every input port has reached its end and everything read is processed.
     pub fn wait_inputs_done(&self) {
-        let (tx, rx) = mpsc::channel();
-        let _ = self.control.send(Control::WaitInputsDone(tx));
-        let _ = rx.recv();
+        let replies: Vec<_> = self
+            .workers
+            .iter()
+            .map(|(w, _)| {
+                let (tx, rx) = mpsc::channel();
+                let _ = w.send(Control::WaitInputsDone(tx));
+                rx
+            })
+            .collect();
+        for rx in replies {
+            let _ = rx.recv();
+        }
     }
 }
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        let _ = self.control.send(Control::Stop);
-        if let Some(h) = self.worker.take() {
-            let _ = h.join();
+        self.broadcast(|| Control::Stop);
+        for (_, h) in &mut self.workers {
+            if let Some(h) = h.take() {
+                let _ = h.join();
+            }
         }
     }
 }
@@ -640,7 +788,7 @@ mod tests {
 
     #[test]
     fn packets_cross_the_worker_between_memory_ports() {
-        let e = Engine::start();
+        let mut e = Engine::start();
         e.apply(&config(TWO_PORTS));
         let (a, b) = (MemoryHandle::default(), MemoryHandle::default());
         e.bind_port("ge-0/0/0", Box::new(a.port()));
@@ -660,7 +808,7 @@ mod tests {
 
     #[test]
     fn a_commit_while_traffic_flows_loses_and_double_counts_nothing() {
-        let e = Engine::start();
+        let mut e = Engine::start();
         let cfg = config(TWO_PORTS);
         e.apply(&cfg);
         let (a, b) = (MemoryHandle::default(), MemoryHandle::default());
@@ -685,7 +833,7 @@ mod tests {
 
     #[test]
     fn ping_from_the_router_matches_the_replies_it_gets() {
-        let e = Engine::start();
+        let mut e = Engine::start();
         e.apply(&config(TWO_PORTS));
         let b = MemoryHandle::default();
         e.bind_port("ge-0/0/1", Box::new(b.port()));
@@ -711,6 +859,26 @@ mod tests {
             unreachable.error.as_deref(),
             Some("no route to host 192.0.2.1")
         );
+    }
+
+    #[test]
+    fn two_workers_share_the_ports_and_their_counters_add_up() {
+        let mut e = Engine::with_workers(2);
+        e.apply(&config(TWO_PORTS));
+        let (a, b) = (MemoryHandle::default(), MemoryHandle::default());
+        e.bind_port("ge-0/0/0", Box::new(a.port()));
+        e.bind_port("ge-0/0/1", Box::new(b.port()));
+        for i in 0..200 {
+            a.push(Spec::udp(v4("10.0.1.2"), v4("10.0.2.2"), i, 53).build());
+            b.push(Spec::udp(v4("10.0.2.2"), v4("10.0.1.2"), 53, i).build());
+        }
+        let s = until(&e, |s| s.packets == 400);
+        assert_eq!(s.workers, 2);
+        let owners: Vec<usize> = s.ports.iter().map(|p| p.worker).collect();
+        assert_eq!(owners, [0, 1], "each worker reads one port");
+        assert_eq!(s.stats.units["ge-0/0/0.0"].tx_packets, 200);
+        assert_eq!(s.stats.units["ge-0/0/1.0"].tx_packets, 200);
+        assert_eq!((a.take_sent().len(), b.take_sent().len()), (200, 200));
     }
 
     #[test]

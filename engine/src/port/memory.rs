@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::io;
 use std::sync::{Arc, Mutex};
 
-use super::{Port, Rx};
+use super::{Port, PortSender, Rx};
 
 #[derive(Debug, Default)]
 struct Queues {
@@ -56,17 +56,22 @@ impl Port for MemoryPort {
         })
     }
 
-    fn send(&mut self, packet: &[u8]) -> io::Result<()> {
-        (self.0)
-            .0
+    fn sender(&self) -> Option<Arc<dyn PortSender>> {
+        Some(Arc::new(self.0.clone()))
+    }
+
+    fn describe(&self) -> String {
+        "memory".to_string()
+    }
+}
+
+impl PortSender for MemoryHandle {
+    fn send(&self, packet: &[u8]) -> io::Result<()> {
+        self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .tx
             .push(packet.to_vec());
         Ok(())
-    }
-
-    fn describe(&self) -> String {
-        "memory".to_string()
     }
 }

@@ -12,9 +12,9 @@ use std::os::fd::RawFd;
 use std::path::PathBuf;
 
 pub use memory::{MemoryHandle, MemoryPort};
-pub use pcap::{PcapIn, PcapOut, write_capture};
+pub use pcap::{PcapIn, PcapOut, Recorder, write_capture};
 pub use tap::TapPort;
-pub use tun::TunPort;
+pub use tun::{IfaceSender, TunPort};
 
 /// The largest packet a port reads.
 pub const MAX_PACKET: usize = 65_536;
@@ -30,11 +30,18 @@ pub enum Rx {
     Closed,
 }
 
-/// A packet source and sink bound to one interface.
+/// Sends packets out of a port; any worker may use it at any time.
+pub trait PortSender: Send + Sync {
+    fn send(&self, packet: &[u8]) -> io::Result<()>;
+}
+
+/// A packet source bound to one interface, read by the worker that owns it; its sender is
+/// shared with every worker.
 pub trait Port: Send {
     /// Reads one packet without blocking.
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<Rx>;
-    fn send(&mut self, packet: &[u8]) -> io::Result<()>;
+    /// The port's sending side (`None` for ports that only receive, like a replayed capture).
+    fn sender(&self) -> Option<std::sync::Arc<dyn PortSender>>;
     /// The descriptor to wait on, for ports that have one.
     fn fd(&self) -> Option<RawFd> {
         None

@@ -9,7 +9,9 @@ use std::time::Duration;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapReader, PcapWriter};
 use pcap_file::{DataLink, Endianness, TsResolution};
 
-use super::{Port, Rx};
+use std::sync::{Arc, Mutex};
+
+use super::{Port, PortSender, Rx};
 
 fn io_err(e: pcap_file::PcapError) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e.to_string())
@@ -136,12 +138,9 @@ impl Port for PcapIn {
         })
     }
 
-    fn send(&mut self, _packet: &[u8]) -> io::Result<()> {
+    fn sender(&self) -> Option<Arc<dyn PortSender>> {
         // A replayed capture is an input only; what would leave through it is counted and dropped.
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "a pcap replay port only receives",
-        ))
+        None
     }
 
     fn describe(&self) -> String {
@@ -152,8 +151,13 @@ impl Port for PcapIn {
 /// Records sent packets as raw IP.
 pub struct PcapOut {
     path: PathBuf,
+    recorder: Arc<Recorder>,
+}
+
+/// The capture file being written, shared by the workers that send through the port.
+pub struct Recorder {
     /// Taken on drop to flush the file.
-    writer: Option<PcapWriter<BufWriter<File>>>,
+    writer: Mutex<Option<PcapWriter<BufWriter<File>>>>,
     start: std::time::Instant,
 }
 
@@ -176,8 +180,10 @@ impl PcapOut {
             PcapWriter::with_header(BufWriter::new(File::create(path)?), header).map_err(io_err)?;
         Ok(PcapOut {
             path: path.to_path_buf(),
-            writer: Some(writer),
-            start: std::time::Instant::now(),
+            recorder: Arc::new(Recorder {
+                writer: Mutex::new(Some(writer)),
+                start: std::time::Instant::now(),
+            }),
         })
     }
 }
@@ -187,15 +193,8 @@ impl Port for PcapOut {
         Ok(Rx::Empty)
     }
 
-    fn send(&mut self, packet: &[u8]) -> io::Result<()> {
-        let ts = Duration::from_nanos(self.start.elapsed().as_nanos() as u64);
-        match &mut self.writer {
-            Some(w) => w
-                .write_packet(&PcapPacket::new(ts, packet.len() as u32, packet))
-                .map(|_| ())
-                .map_err(io_err),
-            None => Err(io::Error::other("capture closed")),
-        }
+    fn sender(&self) -> Option<Arc<dyn PortSender>> {
+        Some(self.recorder.clone())
     }
 
     fn describe(&self) -> String {
@@ -207,10 +206,31 @@ impl Port for PcapOut {
     }
 }
 
-impl Drop for PcapOut {
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder").finish_non_exhaustive()
+    }
+}
+
+impl PortSender for Recorder {
+    fn send(&self, packet: &[u8]) -> io::Result<()> {
+        let ts = Duration::from_nanos(self.start.elapsed().as_nanos() as u64);
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        match w.as_mut() {
+            Some(w) => w
+                .write_packet(&PcapPacket::new(ts, packet.len() as u32, packet))
+                .map(|_| ())
+                .map_err(io_err),
+            None => Err(io::Error::other("capture closed")),
+        }
+    }
+}
+
+impl Drop for Recorder {
     fn drop(&mut self) {
         use std::io::Write;
-        if let Some(w) = self.writer.take() {
+        let w = self.writer.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = w.take() {
             let _ = w.into_writer().flush();
         }
     }
@@ -218,9 +238,9 @@ impl Drop for PcapOut {
 
 /// Writes IP packets to a raw-IP capture (tests and the capture generator).
 pub fn write_capture(path: &Path, packets: &[Vec<u8>]) -> io::Result<()> {
-    let mut out = PcapOut::create(path)?;
+    let out = PcapOut::create(path)?;
     for p in packets {
-        out.send(p)?;
+        out.recorder.send(p)?;
     }
     Ok(())
 }

@@ -5,11 +5,14 @@ use std::os::fd::{AsRawFd, RawFd};
 
 use tun_tap::{Iface, Mode};
 
-use super::{Port, Rx};
+use std::sync::Arc;
+
+use super::tun::IfaceSender;
+use super::{Port, PortSender, Rx};
 
 /// A TAP device.
 pub struct TapPort {
-    iface: Iface,
+    iface: Arc<Iface>,
 }
 
 impl std::fmt::Debug for TapPort {
@@ -22,7 +25,9 @@ impl TapPort {
     pub fn open(name: &str) -> io::Result<TapPort> {
         let iface = Iface::without_packet_info(name, Mode::Tap)?;
         iface.set_non_blocking()?;
-        Ok(TapPort { iface })
+        Ok(TapPort {
+            iface: Arc::new(iface),
+        })
     }
 }
 
@@ -35,8 +40,8 @@ impl Port for TapPort {
         }
     }
 
-    fn send(&mut self, frame: &[u8]) -> io::Result<()> {
-        self.iface.send(frame).map(|_| ())
+    fn sender(&self) -> Option<Arc<dyn PortSender>> {
+        Some(Arc::new(IfaceSender(self.iface.clone())))
     }
 
     fn fd(&self) -> Option<RawFd> {

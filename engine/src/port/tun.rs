@@ -6,11 +6,13 @@ use std::os::fd::{AsRawFd, RawFd};
 
 use tun_tap::{Iface, Mode};
 
-use super::{Port, Rx};
+use std::sync::Arc;
+
+use super::{Port, PortSender, Rx};
 
 /// A TUN device.
 pub struct TunPort {
-    iface: Iface,
+    iface: Arc<Iface>,
 }
 
 impl std::fmt::Debug for TunPort {
@@ -24,7 +26,9 @@ impl TunPort {
     pub fn open(name: &str) -> io::Result<TunPort> {
         let iface = Iface::without_packet_info(name, Mode::Tun)?;
         iface.set_non_blocking()?;
-        Ok(TunPort { iface })
+        Ok(TunPort {
+            iface: Arc::new(iface),
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -41,8 +45,8 @@ impl Port for TunPort {
         }
     }
 
-    fn send(&mut self, packet: &[u8]) -> io::Result<()> {
-        self.iface.send(packet).map(|_| ())
+    fn sender(&self) -> Option<Arc<dyn PortSender>> {
+        Some(Arc::new(IfaceSender(self.iface.clone())))
     }
 
     fn fd(&self) -> Option<RawFd> {
@@ -51,5 +55,20 @@ impl Port for TunPort {
 
     fn describe(&self) -> String {
         format!("tun:{}", self.iface.name())
+    }
+}
+
+/// The sending side of a TUN or TAP device: the device is safe to write from any thread.
+pub struct IfaceSender(pub Arc<Iface>);
+
+impl std::fmt::Debug for IfaceSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "IfaceSender({})", self.0.name())
+    }
+}
+
+impl PortSender for IfaceSender {
+    fn send(&self, packet: &[u8]) -> io::Result<()> {
+        self.0.send(packet).map(|_| ())
     }
 }
