@@ -696,9 +696,12 @@ impl Engine {
                 rx
             })
             .collect();
-        replies
+        // Every worker answers; none may be skipped.
+        let cleared: Vec<bool> = replies
             .into_iter()
-            .fold(false, |any, rx| rx.recv().unwrap_or(false) || any)
+            .map(|rx| rx.recv().unwrap_or(false))
+            .collect();
+        cleared.contains(&true)
     }
 
     pub fn clear_interfaces(&self) {
