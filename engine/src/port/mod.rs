@@ -2,19 +2,17 @@
 //! (a TUN device, IP packets), `tap:NAME` (a TAP device, Ethernet frames), `pcap:FILE` (replay a capture), `pcap-out:FILE` (record what
 //! leaves), and in-memory queues for tests.
 
+mod device;
 mod memory;
 mod pcap;
-mod tap;
-mod tun;
 
 use std::io;
 use std::os::fd::RawFd;
 use std::path::PathBuf;
 
+pub use device::{DevicePort, IfaceSender};
 pub use memory::{MemoryHandle, MemoryPort};
 pub use pcap::{PcapIn, PcapOut, Recorder, write_capture};
-pub use tap::TapPort;
-pub use tun::{IfaceSender, TunPort};
 
 /// The largest packet a port reads.
 pub const MAX_PACKET: usize = 65_536;
@@ -130,8 +128,8 @@ pub fn open(interface: &str, backend: &Backend) -> Result<Box<dyn Port>, PortErr
         },
     };
     Ok(match backend {
-        Backend::Tun(name) => Box::new(TunPort::open(name).map_err(err)?),
-        Backend::Tap(name) => Box::new(TapPort::open(name).map_err(err)?),
+        Backend::Tun(name) => Box::new(DevicePort::open(name, tun_tap::Mode::Tun).map_err(err)?),
+        Backend::Tap(name) => Box::new(DevicePort::open(name, tun_tap::Mode::Tap).map_err(err)?),
         Backend::Pcap(path) => Box::new(PcapIn::open(path).map_err(err)?),
         Backend::PcapPaced(path) => Box::new(PcapIn::open(path).map_err(err)?.paced()),
         Backend::PcapOut(path) => Box::new(PcapOut::create(path).map_err(err)?),

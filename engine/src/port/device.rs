@@ -1,32 +1,31 @@
-//! `tun:NAME`: a Linux TUN device carrying IP packets (no packet-information header),
-//! non-blocking so one worker serves several ports.
+//! `tun:NAME` and `tap:NAME`: Linux TUN (IP packets) and TAP (Ethernet frames) devices,
+//! without the packet-information header, non-blocking so one worker serves several ports.
 
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
 
 use tun_tap::{Iface, Mode};
 
-use std::sync::Arc;
-
 use super::{Port, PortSender, Rx};
 
-/// A TUN device.
-pub struct TunPort {
+/// A TUN or TAP device.
+pub struct DevicePort {
     iface: Arc<Iface>,
 }
 
-impl std::fmt::Debug for TunPort {
+impl std::fmt::Debug for DevicePort {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "TunPort({})", self.iface.name())
+        write!(f, "DevicePort({})", self.describe())
     }
 }
 
-impl TunPort {
-    /// Creates (or attaches to) the TUN device `name`.
-    pub fn open(name: &str) -> io::Result<TunPort> {
-        let iface = Iface::without_packet_info(name, Mode::Tun)?;
+impl DevicePort {
+    /// Creates (or attaches to) the device `name`.
+    pub fn open(name: &str, mode: Mode) -> io::Result<DevicePort> {
+        let iface = Iface::without_packet_info(name, mode)?;
         iface.set_non_blocking()?;
-        Ok(TunPort {
+        Ok(DevicePort {
             iface: Arc::new(iface),
         })
     }
@@ -36,7 +35,7 @@ impl TunPort {
     }
 }
 
-impl Port for TunPort {
+impl Port for DevicePort {
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<Rx> {
         match self.iface.recv(buf) {
             Ok(len) => Ok(Rx::Packet { len, time_ns: None }),
@@ -54,11 +53,16 @@ impl Port for TunPort {
     }
 
     fn describe(&self) -> String {
-        format!("tun:{}", self.iface.name())
+        let kind = if self.ethernet() { "tap" } else { "tun" };
+        format!("{kind}:{}", self.iface.name())
+    }
+
+    fn ethernet(&self) -> bool {
+        self.iface.mode() == Mode::Tap
     }
 }
 
-/// The sending side of a TUN or TAP device: the device is safe to write from any thread.
+/// The sending side of a device: it is safe to write from any thread.
 pub struct IfaceSender(pub Arc<Iface>);
 
 impl std::fmt::Debug for IfaceSender {
