@@ -220,45 +220,48 @@ impl Worker {
             self.dp.count_not_sent(unit, DropReason::PortDown);
             return;
         };
-        let Some(sender) = self.tx[t].sender.clone() else {
+        // Borrowed, not cloned: this runs for every forwarded packet.
+        let port = &self.tx[t];
+        let Some(sender) = port.sender.as_deref() else {
             self.dp.count_not_sent(unit, DropReason::SendFailed);
             return;
         };
-        let Some(neighbors) = self.tx[t].l2.clone() else {
-            if sender.send(packet).is_err() {
-                self.tx[t].errors.fetch_add(1, Ordering::Relaxed);
-                self.dp.count_not_sent(unit, DropReason::SendFailed);
+        let frame;
+        let out = match &port.l2 {
+            None => packet,
+            Some(neighbors) => {
+                // The packet was parsed and checked on the way in (or built here): its version
+                // and destination are read straight from the header.
+                let hop = match (packet.first().map(|b| b >> 4), next_hop, packet.get(16..20)) {
+                    (Some(4), Some(std::net::IpAddr::V4(a)), _) => a,
+                    (Some(4), None, Some(d)) => std::net::Ipv4Addr::new(d[0], d[1], d[2], d[3]),
+                    _ => {
+                        self.dp.count_not_sent(unit, DropReason::Ipv6OnEthernet);
+                        return;
+                    }
+                };
+                let source = match self
+                    .dp
+                    .compiled
+                    .source_address(unit, crate::packet::Family::V4)
+                {
+                    Some(std::net::IpAddr::V4(a)) => a,
+                    _ => std::net::Ipv4Addr::UNSPECIFIED,
+                };
+                let resolution = lock(neighbors).resolve(packet, hop, source);
+                frame = match resolution {
+                    Resolution::Frame(f) | Resolution::Held(Some(f)) => f,
+                    Resolution::Held(None) => return,
+                    Resolution::Overflow => {
+                        self.dp.count_not_sent(unit, DropReason::ArpPendingFull);
+                        return;
+                    }
+                };
+                &frame
             }
-            return;
         };
-        let Ok(view) = crate::packet::parse(packet) else {
-            return;
-        };
-        let (Some(std::net::IpAddr::V4(hop)), crate::packet::Family::V4) =
-            (next_hop.or(Some(view.dst_ip())), view.family)
-        else {
-            self.dp.count_not_sent(unit, DropReason::Ipv6OnEthernet);
-            return;
-        };
-        let source = match self
-            .dp
-            .compiled
-            .source_address(unit, crate::packet::Family::V4)
-        {
-            Some(std::net::IpAddr::V4(a)) => a,
-            _ => std::net::Ipv4Addr::UNSPECIFIED,
-        };
-        let resolution = lock(&neighbors).resolve(packet, hop, source);
-        let frame = match resolution {
-            Resolution::Frame(f) | Resolution::Held(Some(f)) => f,
-            Resolution::Held(None) => return,
-            Resolution::Overflow => {
-                self.dp.count_not_sent(unit, DropReason::ArpPendingFull);
-                return;
-            }
-        };
-        if sender.send(&frame).is_err() {
-            self.tx[t].errors.fetch_add(1, Ordering::Relaxed);
+        if sender.send(out).is_err() {
+            port.errors.fetch_add(1, Ordering::Relaxed);
             self.dp.count_not_sent(unit, DropReason::SendFailed);
         }
     }

@@ -343,21 +343,25 @@ fn build_interfaces(root: View<'_>) -> Vec<Interface> {
         .collect()
 }
 
-fn build_routes(stat: Option<View<'_>>, out: &mut Vec<StaticRoute>) {
+/// The static routes of one table (`path` names it in errors); a route must say where it goes.
+fn build_routes(c: &mut Checker, path: &str, stat: Option<View<'_>>, out: &mut Vec<StaticRoute>) {
     let Some(stat) = stat else { return };
     for (p, r) in stat.list("route") {
         let Some(prefix) = prefix(p) else { continue };
+        let hops = r.values("next-hop");
         let action = if r.has("discard") {
             RouteAction::Discard
         } else if r.has("reject") {
             RouteAction::Reject
+        } else if hops.is_empty() {
+            c.err(
+                path,
+                format!("route {p}"),
+                "Missing mandatory statement: 'next-hop', 'discard' or 'reject'",
+            );
+            continue;
         } else {
-            RouteAction::NextHops(
-                r.values("next-hop")
-                    .iter()
-                    .filter_map(|a| a.parse().ok())
-                    .collect(),
-            )
+            RouteAction::NextHops(hops.iter().filter_map(|a| a.parse().ok()).collect())
         };
         out.push(StaticRoute {
             prefix,
@@ -377,28 +381,19 @@ fn build_routing(c: &mut Checker, v: Option<View<'_>>) -> Routing {
         autonomous_system: v.num("autonomous-system").map(|n| n as u32),
         static_routes: Vec::new(),
     };
-    build_routes(v.sub("static"), &mut routing.static_routes);
+    build_routes(
+        c,
+        "routing-options static",
+        v.sub("static"),
+        &mut routing.static_routes,
+    );
     for (_, rib) in v.list("rib") {
-        build_routes(rib.sub("static"), &mut routing.static_routes);
-    }
-    for (table, stat) in [("routing-options static", v.sub("static"))]
-        .into_iter()
-        .chain(
-            v.list("rib")
-                .into_iter()
-                .map(|(_, r)| ("routing-options rib inet6.0 static", r.sub("static"))),
-        )
-    {
-        let Some(stat) = stat else { continue };
-        for (p, r) in stat.list("route") {
-            if !r.has("discard") && !r.has("reject") && r.values("next-hop").is_empty() {
-                c.err(
-                    table,
-                    format!("route {p}"),
-                    "Missing mandatory statement: 'next-hop', 'discard' or 'reject'",
-                );
-            }
-        }
+        build_routes(
+            c,
+            "routing-options rib inet6.0 static",
+            rib.sub("static"),
+            &mut routing.static_routes,
+        );
     }
     routing
 }

@@ -353,11 +353,6 @@ impl ConfigTree {
     pub fn merge(&mut self, other: &ConfigTree) {
         merge_node(&mut self.root, ROOT.children, &other.root);
     }
-
-    /// A copy of the subtree at `path`, re-rooted so it renders relative to that edit level.
-    pub fn subtree(&self, path: &[PathElem]) -> Option<Node> {
-        self.node(path).cloned()
-    }
 }
 
 /// Deletes in `node`; returns whether `node` is now empty.
