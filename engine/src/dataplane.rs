@@ -234,6 +234,8 @@ struct Counters {
     implicit: Vec<Count>,
     /// Per filter, per `count` name slot.
     named: Vec<Vec<Count>>,
+    /// The classifier's lookups of the packet at hand.
+    scratch: Vec<u64>,
 }
 
 impl Counters {
@@ -251,7 +253,7 @@ impl Counters {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn run_filter(
         &mut self,
         compiled: &Compiled,
@@ -263,7 +265,7 @@ impl Counters {
         let f = &compiled.filters[filter];
         let counts = &mut self.terms[filter];
         let named = &mut self.named[filter];
-        let verdict = f.evaluate(&Fields { packet: view, unit }, |t| {
+        let verdict = f.evaluate_in(&Fields { packet: view, unit }, &mut self.scratch, |t| {
             counts[t].add(len);
             if let Some(slot) = f.terms[t].counter {
                 named[usize::from(slot)].add(len);
@@ -330,21 +332,23 @@ impl Counters {
         };
         c.rx_packets += 1;
         c.rx_bytes += buf.len() as u64;
-        let view = match parse(buf) {
+        // Read in place: moving the view out of the `Result` costs a store-forwarding stall.
+        let parsed = parse(buf);
+        let view = match &parsed {
             Ok(v) => v,
-            Err(e) => return self.drop(unit, Drop::Parse(e)),
+            Err(e) => return self.drop(unit, Drop::Parse(*e)),
         };
         let Some(fam) = compiled.family(unit, view.family) else {
             return self.drop(unit, Drop::FamilyDisabled);
         };
         let len = usize::from(view.length);
         if let Some(fi) = fam.filter_input {
-            match self.run_filter(compiled, fi, &view, unit, len).decision {
+            match self.run_filter(compiled, fi, view, unit, len).decision {
                 Decision::Accept => {}
                 Decision::Discard | Decision::ImplicitDiscard => {
                     return self.drop(unit, Drop::FilterDiscard);
                 }
-                Decision::Reject(r) => return self.reject(compiled, unit, &view, buf, r),
+                Decision::Reject(r) => return self.reject(compiled, unit, view, buf, r),
             }
         }
         match compiled
@@ -354,19 +358,19 @@ impl Counters {
         {
             None => {
                 self.drop(unit, Drop::NoRoute);
-                self.icmp_error(compiled, unit, &view, buf, icmp::Error::NetUnreachable)
+                self.icmp_error(compiled, unit, view, buf, icmp::Error::NetUnreachable)
             }
             Some(Target::Discard) => self.drop(unit, Drop::RouteDiscard),
             Some(Target::Reject) => {
                 self.drop(unit, Drop::RouteReject);
-                self.icmp_error(compiled, unit, &view, buf, icmp::Error::HostUnreachable)
+                self.icmp_error(compiled, unit, view, buf, icmp::Error::HostUnreachable)
             }
-            Some(Target::Local { .. }) => match icmp::echo_reply(&view, buf) {
+            Some(Target::Local { .. }) => match icmp::echo_reply(view, buf) {
                 Some(reply) => Output::Reply {
                     unit,
                     packet: reply,
                 },
-                None => match icmp::echo_reply_fields(&view, buf) {
+                None => match icmp::echo_reply_fields(view, buf) {
                     Some((ident, seq)) => Output::EchoReply {
                         from: view.src_ip(),
                         ident,
@@ -382,19 +386,19 @@ impl Counters {
             }) => {
                 if view.ttl <= 1 {
                     self.drop(unit, Drop::TtlExpired);
-                    return self.icmp_error(compiled, unit, &view, buf, icmp::Error::TimeExceeded);
+                    return self.icmp_error(compiled, unit, view, buf, icmp::Error::TimeExceeded);
                 }
                 icmp::decrement_ttl(buf, view.family);
                 if let Some(fo) = compiled
                     .family(out, view.family)
                     .and_then(|f| f.filter_output)
                 {
-                    match self.run_filter(compiled, fo, &view, out, len).decision {
+                    match self.run_filter(compiled, fo, view, out, len).decision {
                         Decision::Accept => {}
                         Decision::Discard | Decision::ImplicitDiscard => {
                             return self.drop(unit, Drop::FilterDiscard);
                         }
-                        Decision::Reject(r) => return self.reject(compiled, unit, &view, buf, r),
+                        Decision::Reject(r) => return self.reject(compiled, unit, view, buf, r),
                     }
                 }
                 self.tx(out, len);

@@ -106,6 +106,7 @@ impl PacketView {
     }
 }
 
+#[inline]
 fn transport(protocol: u8, l4: &[u8]) -> Transport {
     let port = |i: usize| l4.get(i..i + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
     match protocol {
@@ -130,6 +131,7 @@ fn transport(protocol: u8, l4: &[u8]) -> Transport {
     }
 }
 
+#[inline]
 fn parse_v4(buf: &[u8]) -> Result<PacketView, ParseError> {
     if buf.len() < 20 {
         return Err(ParseError::Truncated);
@@ -240,6 +242,7 @@ fn parse_v6(buf: &[u8]) -> Result<PacketView, ParseError> {
 }
 
 /// Parses an IP packet (version from its first nibble).
+#[inline]
 pub fn parse(buf: &[u8]) -> Result<PacketView, ParseError> {
     match buf.first().map(|b| b >> 4) {
         None => Err(ParseError::Truncated),

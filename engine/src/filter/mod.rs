@@ -172,7 +172,7 @@ impl Map {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn lookup(&self, v: u128) -> u32 {
         match self {
             // Narrow maps only see values of their domain (IPv4 addresses, ports, lengths).
@@ -220,16 +220,24 @@ struct Dim {
 pub struct CompiledTerm {
     pub name: String,
     pub actions: Actions,
-    /// The decision when this term ends the filter (`None` with `next term`).
-    decision: Option<Decision>,
+    /// `next term`: evaluation goes on after this term.
+    next_term: bool,
     /// `then count NAME`: index into [`CompiledFilter::counters`].
     pub counter: Option<u16>,
-    sample: bool,
-    port_mirror: bool,
-    log: bool,
-    syslog: bool,
-    mirror_instance: Option<u16>,
+    /// What this term decides when it ends the filter, with its own non-terminating actions.
+    verdict: Verdict,
 }
+
+/// No term matched.
+const IMPLICIT: Verdict = Verdict {
+    decision: Decision::ImplicitDiscard,
+    term: None,
+    sample: false,
+    port_mirror: false,
+    port_mirror_instance: None,
+    log: false,
+    syslog: false,
+};
 
 /// A filter ready for the packet path.
 #[derive(Debug, Clone)]
@@ -243,6 +251,10 @@ pub struct CompiledFilter {
     pub counters: Vec<String>,
     table: BitTable,
     dims: Vec<Dim>,
+    /// Every word of the bitsets (bit w for word w).
+    all_words: u64,
+    /// Whether any term has `next term` (evaluation may go past a matching term).
+    chains: bool,
 }
 
 fn in_ranges<T: PartialOrd + Copy>(ranges: &[(T, T)], v: T) -> bool {
@@ -476,7 +488,8 @@ impl CompiledFilter {
         let terms = filter
             .terms
             .iter()
-            .map(|t| {
+            .enumerate()
+            .map(|(i, t)| {
                 let a = &t.actions;
                 let counter =
                     a.count
@@ -493,40 +506,47 @@ impl CompiledFilter {
                 {
                     mirror_instances.push(i.clone());
                 }
-                let decision = if a.next_term && a.terminating.is_none() {
-                    None
-                } else {
-                    Some(match a.terminating {
-                        Some(Terminating::Accept) | None => Decision::Accept,
-                        Some(Terminating::Discard) => Decision::Discard,
-                        Some(Terminating::Reject(r)) => Decision::Reject(r),
-                    })
+                let decision = match a.terminating {
+                    Some(Terminating::Accept) | None => Decision::Accept,
+                    Some(Terminating::Discard) => Decision::Discard,
+                    Some(Terminating::Reject(r)) => Decision::Reject(r),
                 };
                 CompiledTerm {
                     name: t.name.clone(),
                     actions: t.actions.clone(),
-                    decision,
+                    next_term: a.next_term && a.terminating.is_none(),
                     counter,
-                    sample: a.sample,
-                    port_mirror: a.port_mirror,
-                    log: a.log,
-                    syslog: a.syslog,
-                    mirror_instance: a
-                        .port_mirror_instance
-                        .as_ref()
-                        .and_then(|i| mirror_instances.iter().position(|m| m == i))
-                        .map(|p| p as u16),
+                    verdict: Verdict {
+                        decision,
+                        term: Some(i as u16),
+                        sample: a.sample,
+                        port_mirror: a.port_mirror,
+                        port_mirror_instance: a
+                            .port_mirror_instance
+                            .as_ref()
+                            .and_then(|i| mirror_instances.iter().position(|m| m == i))
+                            .map(|p| p as u16),
+                        log: a.log,
+                        syslog: a.syslog,
+                    },
                 }
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let words = table.words;
         CompiledFilter {
             name: filter.name.clone(),
             family,
+            chains: terms.iter().any(|t| t.next_term),
             terms,
             mirror_instances,
             counters,
             table,
             dims,
+            all_words: if words >= 64 {
+                u64::MAX
+            } else {
+                (1 << words) - 1
+            },
         }
     }
 
@@ -536,12 +556,16 @@ impl CompiledFilter {
         self.table.len()
     }
 
-    #[inline]
-    fn dim_sets(&self, f: &Fields<'_>, out: &mut [u64]) {
+    /// Looks every dimension up for a packet: `sets` gets one packed lookup per dimension, and
+    /// the result is the words of terms every dimension has a term in (all words past 64).
+    #[inline(always)]
+    fn dim_sets(&self, f: &Fields<'_>, sets: &mut [u64]) -> u64 {
         let p = f.packet;
         let t = &p.transport;
-        for (slot, d) in out.iter_mut().zip(&self.dims) {
-            let (a, b, op) = match &d.lookup {
+        let summary = &self.table.summary;
+        let mut candidates = self.all_words;
+        for (slot, d) in sets.iter_mut().zip(&self.dims) {
+            let packed = match &d.lookup {
                 Lookup::Byte { table, absent } => {
                     let v = match d.kind {
                         Kind::Protocol => Some(p.protocol),
@@ -553,8 +577,12 @@ impl CompiledFilter {
                         Kind::FragFlags => Some(p.frag_flags),
                         _ => Some(p.ttl),
                     };
-                    let s = v.map_or(*absent, |v| table[usize::from(v)]);
-                    (s, s, 0)
+                    let s = match v {
+                        Some(v) => table[usize::from(v)],
+                        None => *absent,
+                    };
+                    candidates &= summary[s as usize];
+                    pack(s, s, 0)
                 }
                 Lookup::Interval { map, absent } => {
                     let v = match d.kind {
@@ -565,8 +593,12 @@ impl CompiledFilter {
                         Kind::FragOffset => Some(u128::from(p.frag_offset)),
                         _ => Some(u128::from(p.length)),
                     };
-                    let s = v.map_or(*absent, |v| map.lookup(v));
-                    (s, s, 0)
+                    let s = match v {
+                        Some(v) => map.lookup(v),
+                        None => *absent,
+                    };
+                    candidates &= summary[s as usize];
+                    pack(s, s, 0)
                 }
                 Lookup::Pair { map, absent, and } => {
                     let (a, b) = match d.kind {
@@ -575,120 +607,127 @@ impl CompiledFilter {
                     };
                     match (a, b) {
                         (Some(a), Some(b)) => {
-                            (map.lookup(a), map.lookup(b), if *and { 2 } else { 1 })
+                            let (a, b) = (map.lookup(a), map.lookup(b));
+                            let (sa, sb) = (summary[a as usize], summary[b as usize]);
+                            if *and {
+                                candidates &= sa & sb;
+                                pack(a, b, 2)
+                            } else {
+                                candidates &= sa | sb;
+                                pack(a, b, 1)
+                            }
                         }
-                        _ => (*absent, *absent, 0),
+                        _ => {
+                            candidates &= summary[*absent as usize];
+                            pack(*absent, *absent, 0)
+                        }
                     }
                 }
                 Lookup::Unit { table, other } => {
                     let s = table.get(usize::from(f.unit)).copied().unwrap_or(*other);
-                    (s, s, 0)
+                    candidates &= summary[s as usize];
+                    pack(s, s, 0)
                 }
             };
-            *slot = pack(a, b, op);
+            *slot = packed;
         }
+        candidates
     }
 
-    /// The first term at or after `from` whose every condition holds: the words every
-    /// dimension has a term in are found from the summaries, and only those are ANDed.
-    #[inline]
-    fn first_match(&self, sets: &[u64], from: usize) -> Option<usize> {
-        let t = &self.table;
-        let words = t.words;
-        let n = self.terms.len();
-        let mut candidates = if words >= 64 {
-            u64::MAX
-        } else {
-            (1u64 << words) - 1
-        };
+    /// The first term at or after `from` whose every condition holds: only the words every
+    /// dimension has a term in (`candidates`, from the summaries) are ANDed.
+    #[inline(always)]
+    fn first_match(&self, sets: &[u64], mut candidates: u64, from: usize) -> Option<usize> {
+        if self.table.words > 64 {
+            return self.first_match_long(sets, from);
+        }
         candidates &= u64::MAX.checked_shl((from / 64) as u32).unwrap_or(0);
+        while candidates != 0 {
+            let w = candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            if let Some(term) = self.match_in_word(sets, w, from) {
+                return Some(term);
+            }
+        }
+        None
+    }
+
+    /// [`Self::first_match`] for filters beyond 4,096 terms: every word from `from` on.
+    #[inline(never)]
+    fn first_match_long(&self, sets: &[u64], from: usize) -> Option<usize> {
+        (from / 64..self.table.words).find_map(|w| self.match_in_word(sets, w, from))
+    }
+
+    /// The first term of word `w`, at or after `from`, that every dimension holds.
+    #[inline(always)]
+    fn match_in_word(&self, sets: &[u64], w: usize, from: usize) -> Option<usize> {
+        let t = &self.table;
+        let mut acc = if w == from / 64 {
+            u64::MAX << (from % 64)
+        } else {
+            u64::MAX
+        };
         for &p in sets {
             let (a, b, op) = unpack(p);
-            let (sa, sb) = (t.summary[a as usize], t.summary[b as usize]);
-            candidates &= match op {
-                0 => sa,
-                1 => sa | sb,
-                _ => sa & sb,
+            let x = t.word(a, w);
+            acc &= match op {
+                0 => x,
+                1 => x | t.word(b, w),
+                _ => x & t.word(b, w),
             };
         }
-        let scan_all = words > 64;
-        let mut w = if scan_all { from / 64 } else { 0 };
-        loop {
-            if !scan_all {
-                if candidates == 0 {
-                    return None;
-                }
-                w = candidates.trailing_zeros() as usize;
-                candidates &= candidates - 1;
-            } else if w >= words {
-                return None;
-            }
-            let mut acc = u64::MAX;
-            if w == from / 64 {
-                acc <<= from % 64;
-            }
-            for &p in sets {
-                let (a, b, op) = unpack(p);
-                let x = t.word(a, w);
-                acc &= match op {
-                    0 => x,
-                    1 => x | t.word(b, w),
-                    _ => x & t.word(b, w),
-                };
-                if acc == 0 {
-                    break;
-                }
-            }
-            if acc != 0 {
-                let term = w * 64 + acc.trailing_zeros() as usize;
-                return (term < n).then_some(term);
-            }
-            w += 1;
-        }
+        let term = w * 64 + acc.trailing_zeros() as usize;
+        (acc != 0 && term < self.terms.len()).then_some(term)
     }
 
     /// Runs the filter: `on_term` is called for every term that matched on the way (those with
     /// `next term`, then the deciding one), for its counters.
-    #[inline]
-    pub fn evaluate(&self, f: &Fields<'_>, mut on_term: impl FnMut(usize)) -> Verdict {
-        // Up to 16 dimensions on the stack (a few stores to clear); more on the heap.
-        let mut stack = [0u64; 16];
-        let mut heap;
-        let sets: &mut [u64] = if self.dims.len() <= stack.len() {
-            &mut stack[..self.dims.len()]
-        } else {
-            heap = vec![0u64; self.dims.len()];
-            &mut heap
-        };
-        self.dim_sets(f, sets);
+    pub fn evaluate(&self, f: &Fields<'_>, on_term: impl FnMut(usize)) -> Verdict {
+        self.evaluate_in(f, &mut Vec::new(), on_term)
+    }
+
+    /// [`Self::evaluate`] with the caller's scratch space for the lookups, so the packet path
+    /// neither allocates nor clears a buffer per packet.
+    #[inline(always)]
+    pub fn evaluate_in(
+        &self,
+        f: &Fields<'_>,
+        scratch: &mut Vec<u64>,
+        mut on_term: impl FnMut(usize),
+    ) -> Verdict {
+        if scratch.len() < self.dims.len() {
+            scratch.resize(self.dims.len(), 0);
+        }
+        let sets = &mut scratch[..self.dims.len()];
+        let candidates = self.dim_sets(f, sets);
         let sets = &*sets;
-        let mut v = Verdict {
-            decision: Decision::ImplicitDiscard,
-            term: None,
-            sample: false,
-            port_mirror: false,
-            port_mirror_instance: None,
-            log: false,
-            syslog: false,
-        };
+        if !self.chains {
+            return match self.first_match(sets, candidates, 0) {
+                Some(t) => {
+                    on_term(t);
+                    self.terms[t].verdict
+                }
+                None => IMPLICIT,
+            };
+        }
+        let mut v = IMPLICIT;
         let mut from = 0;
-        while let Some(t) = self.first_match(sets, from) {
+        while let Some(t) = self.first_match(sets, candidates, from) {
             on_term(t);
-            let term = &self.terms[t];
+            let term = &self.terms[t].verdict;
             v.sample |= term.sample;
             v.port_mirror |= term.port_mirror;
             v.log |= term.log;
             v.syslog |= term.syslog;
-            if term.mirror_instance.is_some() {
-                v.port_mirror_instance = term.mirror_instance;
+            if term.port_mirror_instance.is_some() {
+                v.port_mirror_instance = term.port_mirror_instance;
             }
-            match term.decision {
-                None => from = t + 1,
-                Some(d) => {
-                    v.term = Some(t as u16);
-                    v.decision = d;
-                    return v;
-                }
+            if self.terms[t].next_term {
+                from = t + 1;
+            } else {
+                v.term = term.term;
+                v.decision = term.decision;
+                return v;
             }
         }
         v

@@ -21,16 +21,20 @@ fn units() -> Vec<String> {
 }
 
 fn decide(f: &CompiledFilter, spec: Spec, unit: u16) -> (Decision, Option<u16>) {
+    let (v, _) = trace(f, spec, unit);
+    (v.decision, v.term)
+}
+
+/// The verdict and every term reported on the way.
+fn trace(f: &CompiledFilter, spec: Spec, unit: u16) -> (Verdict, Vec<usize>) {
     let pkt = spec.build();
     let view = parse(&pkt).unwrap();
-    let v = f.evaluate(
-        &Fields {
-            packet: &view,
-            unit,
-        },
-        |_| {},
-    );
-    (v.decision, v.term)
+    let mut seen = Vec::new();
+    let fields = Fields {
+        packet: &view,
+        unit,
+    };
+    (f.evaluate(&fields, |t| seen.push(t)), seen)
 }
 
 #[test]
@@ -120,16 +124,7 @@ fn next_term_continues_and_every_matched_term_is_reported() {
         ),
         &units(),
     );
-    let pkt = Spec::udp(v4("10.0.0.1"), v4("10.0.0.2"), 1, 2).build();
-    let view = parse(&pkt).unwrap();
-    let mut seen = Vec::new();
-    let v = f.evaluate(
-        &Fields {
-            packet: &view,
-            unit: 0,
-        },
-        |t| seen.push(t),
-    );
+    let (v, seen) = trace(&f, Spec::udp(v4("10.0.0.1"), v4("10.0.0.2"), 1, 2), 0);
     assert_eq!(seen, [0, 1]);
     assert_eq!(v.decision, Decision::Discard);
     assert!(v.sample);
@@ -226,6 +221,33 @@ fn a_thousand_terms_share_few_bitsets() {
     let last = decide(&f, Spec::udp(v4("1.1.1.1"), v4("10.3.249.7"), 5, 1999), 0);
     assert_eq!(last, (Decision::Accept, Some(999)));
     assert!(f.bitsets() < 5000, "{}", f.bitsets());
+}
+
+#[test]
+fn filters_beyond_4096_terms_chain_across_words() {
+    let mut lines = String::new();
+    for t in 0..5000 {
+        let (cond, action) = match t {
+            100 | 4200 => ("protocol udp".to_string(), "next term"),
+            _ => (format!("destination-port {}", 1000 + t), "discard"),
+        };
+        lines.push_str(&format!(
+            "set firewall filter f term t{t} from {cond}\n\
+             set firewall filter f term t{t} then {action}\n"
+        ));
+    }
+    let f = CompiledFilter::compile(&filter_from(&lines), &units());
+    assert_eq!(f.terms.len(), 5000);
+    let (v, seen) = trace(
+        &f,
+        Spec::udp(v4("1.1.1.1"), v4("2.2.2.2"), 5, 1000 + 4900),
+        0,
+    );
+    assert_eq!(seen, [100, 4200, 4900]);
+    assert_eq!((v.decision, v.term), (Decision::Discard, Some(4900)));
+    let (v, seen) = trace(&f, Spec::udp(v4("1.1.1.1"), v4("2.2.2.2"), 5, 7), 0);
+    assert_eq!(seen, [100, 4200]);
+    assert_eq!(v.decision, Decision::ImplicitDiscard);
 }
 
 // Random filters against random packets: the classifier and the term-by-term specification agree.
