@@ -199,7 +199,8 @@ fn main() -> ExitCode {
             }
         }
     }
-    session.attach_engine(engine);
+    // Ports of interfaces the configuration has open here; the others at their commit.
+    eprint!("{}", session.attach_engine(engine));
     let mut out = std::io::stdout().lock();
     let ok = if let Some(text) = &cli.commands {
         let mut lines = batch::split_commands(text).into_iter();

@@ -65,6 +65,13 @@ pub fn run(r: &Replay, out: &mut dyn Write) -> std::io::Result<bool> {
     let mut engine = Engine::start();
     engine.apply(&cfg);
     for (iface, backend) in &bindings {
+        if !cfg.interfaces.iter().any(|i| i.name == *iface) {
+            writeln!(
+                out,
+                "error: {iface} ({backend}): the configuration has no interface {iface}"
+            )?;
+            return Ok(false);
+        }
         if let Err(e) = engine.bind(iface, backend) {
             writeln!(out, "error: {e}")?;
             return Ok(false);

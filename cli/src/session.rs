@@ -110,22 +110,29 @@ impl Session {
         }
     }
 
-    /// Gives the session its engine and applies the committed configuration to it.
-    pub fn attach_engine(&mut self, engine: flowsh_engine::Engine) {
+    /// Gives the session its engine and applies the committed configuration to it; the
+    /// warnings name the ports that could not open.
+    pub fn attach_engine(&mut self, engine: flowsh_engine::Engine) -> String {
         self.engine = Some(engine);
-        self.apply_committed();
+        self.apply_committed()
     }
 
     pub fn engine(&self) -> Option<&flowsh_engine::Engine> {
         self.engine.as_ref()
     }
 
-    /// Applies the committed configuration to the engine (after a commit or a rollback).
-    pub fn apply_committed(&mut self) {
+    /// Applies the committed configuration to the engine (after a commit or a rollback);
+    /// returns a warning line for each port that could not open.
+    pub fn apply_committed(&mut self) -> String {
         let committed = flowsh_grammar::check(&self.committed());
-        if let (Some(engine), Ok(cfg)) = (&mut self.engine, committed) {
-            engine.apply(&cfg);
-        }
+        let (Some(engine), Ok(cfg)) = (&mut self.engine, committed) else {
+            return String::new();
+        };
+        engine
+            .apply(&cfg)
+            .iter()
+            .map(|e| format!("warning: {e}; {} stays down\n", e.interface))
+            .collect()
     }
 
     /// Seconds since the active configuration was committed (route ages).
@@ -203,7 +210,10 @@ impl Session {
     pub fn tick(&mut self) -> Option<String> {
         match self.db.expire_confirmed(self.clock.now()) {
             Ok(Some(_)) => {
-                Some("Commit was not confirmed; automatic rollback complete.\n".to_string())
+                let warnings = self.apply_committed();
+                Some(format!(
+                    "Commit was not confirmed; automatic rollback complete.\n{warnings}"
+                ))
             }
             Ok(None) => None,
             Err(e) => Some(format!("error: automatic rollback failed: {e}\n")),

@@ -100,6 +100,8 @@ enum Control {
     Apply(Arc<Compiled>),
     AddSender(TxPort),
     Bind(RxPort),
+    /// The interface left the configuration: its port is dropped (closed) everywhere.
+    Unbind(String),
     Ping {
         target: std::net::IpAddr,
         count: u16,
@@ -192,6 +194,11 @@ impl Worker {
             Control::Bind(port) => {
                 self.rx.retain(|p| p.interface != port.interface);
                 self.rx.push(port);
+                self.map_units();
+            }
+            Control::Unbind(interface) => {
+                self.rx.retain(|p| p.interface != interface);
+                self.tx.retain(|p| p.interface != interface);
                 self.map_units();
             }
             Control::Snapshot(reply) => {
@@ -546,6 +553,8 @@ pub struct Engine {
     down: Vec<PortError>,
     /// Which worker reads each bound interface.
     owners: Vec<(String, usize)>,
+    /// Every `--port` binding; a port is open while the configuration has its interface.
+    bindings: Vec<(String, Backend)>,
     compiled: Arc<Compiled>,
 }
 
@@ -596,6 +605,7 @@ impl Engine {
             workers,
             down: Vec::new(),
             owners: Vec::new(),
+            bindings: Vec::new(),
             compiled: Arc::new(Compiled::default()),
         }
     }
@@ -606,25 +616,59 @@ impl Engine {
         }
     }
 
-    /// Compiles a committed configuration here and swaps it in on every worker.
-    pub fn apply(&mut self, cfg: &Config) {
+    /// Compiles a committed configuration here and swaps it in on every worker. Bound ports
+    /// follow the interfaces: one the configuration gained opens, one it lost closes. The
+    /// ports that failed to open are returned; their interfaces stay down.
+    pub fn apply(&mut self, cfg: &Config) -> Vec<PortError> {
         self.compiled = Arc::new(Compiled::build(cfg));
         let c = self.compiled.clone();
         self.broadcast(|| Control::Apply(c.clone()));
+        let mut failed = Vec::new();
+        for (interface, backend) in self.bindings.clone() {
+            let configured = self.configured(&interface);
+            let open = self.owners.iter().any(|(i, _)| *i == interface);
+            if configured && !open {
+                if let Err(e) = self.open(&interface, &backend) {
+                    failed.push(e);
+                }
+            } else if !configured {
+                self.down.retain(|d| d.interface != interface);
+                if open {
+                    self.owners.retain(|(i, _)| *i != interface);
+                    self.broadcast(|| Control::Unbind(interface.clone()));
+                }
+            }
+        }
+        failed
     }
 
-    /// Opens a backend and binds it to an interface. A port that cannot open is reported and
-    /// remembered; the interface stays down.
-    pub fn bind(&mut self, interface: &str, backend: &Backend) -> Result<(), String> {
+    fn configured(&self, interface: &str) -> bool {
+        self.compiled.units.iter().any(|u| u.interface == interface)
+    }
+
+    /// Binds a backend to an interface: it opens now if the configuration has the interface,
+    /// or at the commit that adds it. A port that cannot open is reported and remembered; the
+    /// interface stays down.
+    pub fn bind(&mut self, interface: &str, backend: &Backend) -> Result<(), PortError> {
+        self.bindings.retain(|(i, _)| i != interface);
+        self.bindings.push((interface.to_string(), backend.clone()));
+        if self.configured(interface) {
+            self.open(interface, backend)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn open(&mut self, interface: &str, backend: &Backend) -> Result<(), PortError> {
         match port::open(interface, backend) {
             Ok(p) => {
                 self.bind_port(interface, p);
                 Ok(())
             }
             Err(e) => {
-                let msg = e.to_string();
-                self.down.push(e);
-                Err(msg)
+                self.down.retain(|d| d.interface != interface);
+                self.down.push(e.clone());
+                Err(e)
             }
         }
     }
@@ -890,13 +934,58 @@ mod tests {
     #[test]
     fn a_port_that_cannot_open_leaves_its_interface_down_and_the_engine_running() {
         let mut e = Engine::start();
+        e.apply(&config(
+            "set interfaces ge-0/0/5 unit 0 family inet address 10.0.5.1/24",
+        ));
         let err = e
             .bind("ge-0/0/5", &Backend::Pcap("/nonexistent.pcap".into()))
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("port ge-0/0/5 (pcap:/nonexistent.pcap)"),
             "{err}"
         );
         assert_eq!(e.snapshot().down.len(), 1);
+    }
+
+    #[test]
+    fn commits_open_and_close_the_ports_of_the_interfaces_they_add_and_remove() {
+        let dir = std::env::temp_dir().join(format!("flowsh-follow-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("ge-0-0-1.pcap");
+        let mut e = Engine::start();
+        e.apply(&config(
+            "set interfaces ge-0/0/0 unit 0 family inet address 10.0.1.1/24",
+        ));
+        let backend = Backend::PcapOut(out.clone());
+        e.bind("ge-0/0/1", &backend).unwrap();
+        let bound = |e: &Engine| e.snapshot().ports.iter().any(|p| p.interface == "ge-0/0/1");
+        assert!(!bound(&e), "not configured: not opened");
+        assert!(!out.exists());
+        assert!(e.apply(&config(TWO_PORTS)).is_empty());
+        assert!(
+            bound(&e),
+            "the commit that adds the interface opens its port"
+        );
+        assert!(out.exists());
+        e.apply(&config(
+            "set interfaces ge-0/0/0 unit 0 family inet address 10.0.1.1/24",
+        ));
+        assert!(!bound(&e), "the commit that removes it closes the port");
+        // A port that fails to open at a commit is returned and shown down.
+        let missing = Backend::Pcap(dir.join("missing.pcap"));
+        e.bind("ge-0/0/1", &missing).unwrap();
+        let failed = e.apply(&config(TWO_PORTS));
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].interface, "ge-0/0/1");
+        assert_eq!(e.snapshot().down.len(), 1);
+        e.apply(&config(
+            "set interfaces ge-0/0/0 unit 0 family inet address 10.0.1.1/24",
+        ));
+        assert!(
+            e.snapshot().down.is_empty(),
+            "no longer configured: not down either"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

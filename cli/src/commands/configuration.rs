@@ -174,8 +174,7 @@ pub fn commit(s: &mut Session, line: &str, _command: &str, args: &[Word]) -> Rep
         return Reply::fail(format!("error: commit failed: {e}\n"));
     }
     s.set_candidate(candidate);
-    s.apply_committed();
-    let mut out = String::new();
+    let mut out = s.apply_committed();
     if let Some(m) = o.confirmed {
         out.push_str(&format!(
             "commit confirmed will be automatically rolled back in {m} minutes unless confirmed\n"
