@@ -6,6 +6,7 @@ pub mod build;
 pub mod dataplane;
 pub mod engine;
 pub mod filter;
+pub mod flow;
 pub mod icmp;
 pub mod l2;
 pub mod packet;

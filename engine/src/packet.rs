@@ -66,6 +66,8 @@ pub struct PacketView {
     /// TTL or hop limit.
     pub ttl: u8,
     pub dscp: u8,
+    /// The whole ToS / traffic class byte (DSCP and ECN), as flow records carry it.
+    pub tos: u8,
     /// Whole IP packet length.
     pub length: u16,
     /// Fragment offset in 8-byte units (IPv4 header field; IPv6 fragment header).
@@ -168,6 +170,7 @@ fn parse_v4(buf: &[u8]) -> Result<PacketView, ParseError> {
         protocol,
         ttl: p.hop_limit(),
         dscp: p.dscp(),
+        tos: buf[1],
         length: total as u16,
         frag_offset,
         frag_flags,
@@ -233,6 +236,7 @@ fn parse_v6(buf: &[u8]) -> Result<PacketView, ParseError> {
         protocol: next,
         ttl: p.hop_limit(),
         dscp: tc >> 2,
+        tos: tc,
         length: total as u16,
         frag_offset,
         frag_flags,

@@ -1,0 +1,325 @@
+//! One flow table shard: flows in a slab, found through a hash index of slab positions, expired
+//! through a timer wheel. The slab entry is 64 bytes for IPv4; the index and the wheel add about
+//! 20 bytes per flow.
+
+use foldhash::fast::FixedState;
+use hashbrown::HashTable;
+use serde::Serialize;
+use std::hash::BuildHasher;
+
+use super::key::{EndReason, FlowAddr, FlowRecord, Key};
+use super::wheel::{Check, Ticket, Wheel};
+
+const FIN: u8 = 0x01;
+const RST: u8 = 0x04;
+
+#[derive(Debug, Clone, Copy)]
+struct Entry<A> {
+    key: Key<A>,
+    packets: u64,
+    bytes: u64,
+    first: u64,
+    last: u64,
+    /// Start of the current active-timeout interval.
+    active_since: u64,
+    /// Odd while the slot holds a flow; bumped on every allocation and release, so wheel
+    /// tickets of an ended flow are recognised.
+    generation: u32,
+    output: u16,
+    tcp_flags: u8,
+}
+
+/// Counters of a table, as `show services accounting` reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TableStats {
+    /// Sampled packets and bytes metered.
+    pub packets: u64,
+    pub bytes: u64,
+    /// Flows created.
+    pub created: u64,
+    pub inactive_timeouts: u64,
+    pub active_timeouts: u64,
+    /// Flows ended by TCP FIN or RST.
+    pub ended: u64,
+    /// Flows exported early because the table was full.
+    pub overload_exports: u64,
+    /// Records handed to export.
+    pub records: u64,
+    /// Sampled non-first fragments (no ports to key on), not metered.
+    pub fragments_ignored: u64,
+}
+
+/// Timeouts and size of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub active_ms: u64,
+    pub inactive_ms: u64,
+    /// Most flows held at once.
+    pub capacity: usize,
+}
+
+#[derive(Debug)]
+pub struct FlowTable<A: FlowAddr> {
+    entries: Vec<Entry<A>>,
+    free: Vec<u32>,
+    index: HashTable<u32>,
+    wheel: Wheel,
+    hasher: FixedState,
+    pub limits: Limits,
+    pub stats: TableStats,
+}
+
+impl<A: FlowAddr> FlowTable<A> {
+    /// Bytes of one slab entry.
+    pub const ENTRY_BYTES: usize = std::mem::size_of::<Entry<A>>();
+
+    pub fn new(limits: Limits, now: u64) -> FlowTable<A> {
+        FlowTable {
+            entries: Vec::new(),
+            free: Vec::new(),
+            index: HashTable::new(),
+            wheel: Wheel::new(now),
+            hasher: FixedState::with_seed(0x6a66_6c6f_7773_6821),
+            limits,
+            stats: TableStats::default(),
+        }
+    }
+
+    /// Flows held now.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Meters one sampled packet. Records that end because of it (FIN/RST, or a flow pushed
+    /// out of a full table) go to `export`.
+    #[inline]
+    pub fn meter(
+        &mut self,
+        key: Key<A>,
+        bytes: u64,
+        tcp_flags: u8,
+        output: u16,
+        now: u64,
+        export: &mut impl FnMut(FlowRecord<A>),
+    ) {
+        self.stats.packets += 1;
+        self.stats.bytes += bytes;
+        let hash = self.hasher.hash_one(key);
+        let entries = &self.entries;
+        let found = self
+            .index
+            .find(hash, |&i| entries[i as usize].key == key)
+            .copied();
+        let i = match found {
+            Some(i) => {
+                let e = &mut self.entries[i as usize];
+                e.packets += 1;
+                e.bytes += bytes;
+                e.last = now;
+                e.tcp_flags |= tcp_flags;
+                e.output = output;
+                i
+            }
+            None => self.insert(key, hash, bytes, tcp_flags, output, now, export),
+        };
+        if tcp_flags & (FIN | RST) != 0 {
+            self.stats.ended += 1;
+            self.release(i, hash, EndReason::EndOfFlow, export);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn insert(
+        &mut self,
+        key: Key<A>,
+        hash: u64,
+        bytes: u64,
+        tcp_flags: u8,
+        output: u16,
+        now: u64,
+        export: &mut impl FnMut(FlowRecord<A>),
+    ) -> u32 {
+        if self.len() >= self.limits.capacity.max(1) {
+            self.push_out_one(export);
+        }
+        let entry = Entry {
+            key,
+            packets: 1,
+            bytes,
+            first: now,
+            last: now,
+            active_since: now,
+            generation: 1,
+            output,
+            tcp_flags,
+        };
+        let i = match self.free.pop() {
+            Some(i) => {
+                let e = &mut self.entries[i as usize];
+                let generation = e.generation.wrapping_add(1);
+                *e = Entry {
+                    generation,
+                    ..entry
+                };
+                i
+            }
+            None => {
+                self.entries.push(entry);
+                (self.entries.len() - 1) as u32
+            }
+        };
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        self.index
+            .insert_unique(hash, i, |&j| hasher.hash_one(entries[j as usize].key));
+        self.stats.created += 1;
+        let generation = self.entries[i as usize].generation;
+        let deadline = now + self.limits.inactive_ms.min(self.limits.active_ms);
+        self.wheel.place(
+            Ticket {
+                index: i,
+                generation,
+            },
+            deadline,
+            now,
+        );
+        i
+    }
+
+    /// The record of entry `i` as it stands.
+    fn record(&self, i: u32, reason: EndReason) -> FlowRecord<A> {
+        let e = &self.entries[i as usize];
+        FlowRecord {
+            key: e.key,
+            packets: e.packets,
+            bytes: e.bytes,
+            first: e.first,
+            last: e.last,
+            tcp_flags: e.tcp_flags,
+            output: e.output,
+            reason,
+        }
+    }
+
+    fn emit(&mut self, i: u32, reason: EndReason, export: &mut impl FnMut(FlowRecord<A>)) {
+        if self.entries[i as usize].packets > 0 {
+            self.stats.records += 1;
+            export(self.record(i, reason));
+        }
+    }
+
+    /// Exports entry `i` (when it metered anything since its last export) and frees it.
+    fn release(
+        &mut self,
+        i: u32,
+        hash: u64,
+        reason: EndReason,
+        export: &mut impl FnMut(FlowRecord<A>),
+    ) {
+        self.emit(i, reason, export);
+        if let Ok(entry) = self.index.find_entry(hash, |&j| j == i) {
+            entry.remove();
+        }
+        let e = &mut self.entries[i as usize];
+        e.generation = e.generation.wrapping_add(1);
+        self.free.push(i);
+    }
+
+    fn live(&self, t: Ticket) -> bool {
+        self.entries
+            .get(t.index as usize)
+            .is_some_and(|e| e.generation == t.generation && e.generation % 2 == 1)
+    }
+
+    /// Table full: the flow nearest its deadline is exported now ("lack of resources").
+    fn push_out_one(&mut self, export: &mut impl FnMut(FlowRecord<A>)) {
+        while let Some(t) = self.wheel.pop_earliest() {
+            if self.live(t) {
+                let hash = self.hasher.hash_one(self.entries[t.index as usize].key);
+                self.stats.overload_exports += 1;
+                self.release(t.index, hash, EndReason::LackOfResources, export);
+                return;
+            }
+        }
+    }
+
+    /// Moves time to `now`. A flow's deadline is the earlier of its last packet plus the
+    /// inactive timeout and the start of its active interval plus the active timeout. At the
+    /// first, the flow is exported and deleted; at the second, it is exported, keeps its start
+    /// time and counts again from zero. Records carry only what was metered since the last one.
+    pub fn expire(&mut self, now: u64, export: &mut impl FnMut(FlowRecord<A>)) {
+        let limits = self.limits;
+        let mut wheel = std::mem::take(&mut self.wheel);
+        wheel.advance(now, |t| {
+            if !self.live(t) {
+                return Check::Gone;
+            }
+            let e = self.entries[t.index as usize];
+            let idle_at = e.last + limits.inactive_ms;
+            let active_at = e.active_since + limits.active_ms;
+            if idle_at.min(active_at) > now {
+                return Check::Until(idle_at.min(active_at));
+            }
+            if idle_at <= now {
+                self.stats.inactive_timeouts += 1;
+                let hash = self.hasher.hash_one(e.key);
+                self.release(t.index, hash, EndReason::Idle, export);
+                return Check::Expired;
+            }
+            if e.packets > 0 {
+                self.stats.active_timeouts += 1;
+                self.emit(t.index, EndReason::Active, export);
+            }
+            let e = &mut self.entries[t.index as usize];
+            e.packets = 0;
+            e.bytes = 0;
+            e.tcp_flags = 0;
+            e.active_since = now;
+            Check::Until(idle_at.min(now + limits.active_ms))
+        });
+        self.wheel = wheel;
+    }
+
+    /// Exports every flow (reason "forced end") and empties the table: the end of a replay, a
+    /// table that a commit removes.
+    pub fn flush(&mut self, export: &mut impl FnMut(FlowRecord<A>)) {
+        let live: Vec<u32> = self.index.iter().copied().collect();
+        for i in live {
+            self.emit(i, EndReason::Forced, export);
+        }
+        self.index.clear();
+        self.wheel.clear();
+        for (i, e) in self.entries.iter_mut().enumerate() {
+            if e.generation % 2 == 1 {
+                e.generation = e.generation.wrapping_add(1);
+                self.free.push(i as u32);
+            }
+        }
+    }
+
+    /// The flows held, as records of what they metered so far.
+    pub fn flows(&self) -> impl Iterator<Item = FlowRecord<A>> + '_ {
+        self.index
+            .iter()
+            .map(|&i| self.record(i, EndReason::Forced))
+    }
+
+    /// Bytes the table holds on the heap.
+    pub fn memory_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<Entry<A>>()
+            + self.free.capacity() * 4
+            + self.index.allocation_size()
+            + self.wheel.memory_bytes()
+    }
+
+    /// Changes timeouts and size; flows beyond a smaller size are exported now.
+    pub fn set_limits(&mut self, limits: Limits, export: &mut impl FnMut(FlowRecord<A>)) {
+        self.limits = limits;
+        while self.len() > limits.capacity.max(1) {
+            self.push_out_one(export);
+        }
+    }
+}
