@@ -40,6 +40,8 @@ pub struct Spec {
     pub payload: usize,
     pub ttl: u8,
     pub dscp: u8,
+    /// IPv4 fragment offset (8-byte units) and more-fragments flag.
+    pub fragment: (u16, bool),
 }
 
 impl Spec {
@@ -54,6 +56,7 @@ impl Spec {
             payload: 0,
             ttl: 64,
             dscp: 0,
+            fragment: (0, false),
         }
     }
 
@@ -85,6 +88,15 @@ impl Spec {
 
     pub fn dscp(self, dscp: u8) -> Spec {
         Spec { dscp, ..self }
+    }
+
+    /// An IPv4 fragment: `offset` in 8-byte units; a later fragment's transport bytes are
+    /// payload.
+    pub fn fragment(self, offset: u16, more: bool) -> Spec {
+        Spec {
+            fragment: (offset, more),
+            ..self
+        }
     }
 
     fn l4_header_len(&self) -> usize {
@@ -125,6 +137,8 @@ impl Spec {
                 ip.set_next_header(self.protocol());
                 ip.set_src_addr(s);
                 ip.set_dst_addr(d);
+                ip.set_frag_offset(self.fragment.0 * 8);
+                ip.set_more_frags(self.fragment.1);
                 ip.fill_checksum();
             }
             (IpAddr::V6(s), IpAddr::V6(d)) => {

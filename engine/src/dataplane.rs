@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::filter::{CompiledFilter, Decision, Fields};
 use crate::icmp;
+use crate::jflow::{self, Exported, JflowPlan, JflowState};
 use crate::packet::{Family, PacketView, ParseError, parse};
 use crate::route::{RouteTable, Target};
 
@@ -116,6 +117,9 @@ pub struct Compiled {
     pub units: Vec<Unit>,
     pub filters: Vec<CompiledFilter>,
     pub routes: RouteTable,
+    pub jflow: JflowPlan,
+    /// The workers the flow tables and sampling limits are shared between.
+    pub shards: u32,
     pub config: Arc<Config>,
 }
 
@@ -157,10 +161,16 @@ impl Compiled {
             }
         }
         let routes = RouteTable::build(cfg, &names);
+        let unit_names: Vec<(String, String)> = units
+            .iter()
+            .map(|u| (u.name.clone(), u.interface.clone()))
+            .collect();
         Compiled {
+            jflow: JflowPlan::build(cfg, &unit_names),
             units,
             filters,
             routes,
+            shards: 1,
             config: Arc::new(cfg.clone()),
         }
     }
@@ -236,6 +246,10 @@ struct Counters {
     named: Vec<Vec<Count>>,
     /// The classifier's lookups of the packet at hand.
     scratch: Vec<u64>,
+    /// Samplers and flow tables.
+    jflow: JflowState,
+    /// Milliseconds of engine uptime, set by the worker before each batch.
+    now: u64,
 }
 
 impl Counters {
@@ -341,9 +355,57 @@ impl Counters {
         let Some(fam) = compiled.family(unit, view.family) else {
             return self.drop(unit, Drop::FamilyDisabled);
         };
+        if !compiled.jflow.active() {
+            return self.route(compiled, fam, unit, view, buf, &mut Samples::default());
+        }
+        let f = jflow::family_index(view.family);
+        let at = usize::from(unit);
+        let mut samples = Samples {
+            input: compiled.jflow.unit_input.get(at).is_some_and(|s| s[f]),
+            output: None,
+        };
+        let out = self.route(compiled, fam, unit, view, buf, &mut samples);
+        self.sample(compiled, unit, view, &out, samples);
+        out
+    }
+
+    /// Offers the packet to the sampling instances of the points that sample it.
+    fn sample(&mut self, compiled: &Compiled, unit: u16, view: &PacketView, out: &Output, s: Samples) {
+        let forwarded = match out {
+            Output::Forward { unit, .. } => Some(*unit),
+            _ => None,
+        };
+        let plan = &compiled.jflow;
+        let instance = |u: u16| plan.unit_instance.get(usize::from(u)).copied().flatten();
+        if s.input
+            && let Some(i) = instance(unit)
+        {
+            self.jflow.sample(i, view, unit, forwarded, self.now);
+        }
+        if let Some(o) = s.output
+            && let Some(i) = instance(o)
+        {
+            self.jflow.sample(i, view, unit, Some(o), self.now);
+        }
+    }
+
+    /// Input filter, route, TTL, output filter: the packet's fate. `samples` learns which
+    /// sampling points the packet reached (`then sample`, `sampling output`).
+    #[inline(always)]
+    fn route(
+        &mut self,
+        compiled: &Compiled,
+        fam: &UnitFamily,
+        unit: u16,
+        view: &PacketView,
+        buf: &mut [u8],
+        samples: &mut Samples,
+    ) -> Output {
         let len = usize::from(view.length);
         if let Some(fi) = fam.filter_input {
-            match self.run_filter(compiled, fi, view, unit, len).decision {
+            let verdict = self.run_filter(compiled, fi, view, unit, len);
+            samples.input |= verdict.sample;
+            match verdict.decision {
                 Decision::Accept => {}
                 Decision::Discard | Decision::ImplicitDiscard => {
                     return self.drop(unit, Drop::FilterDiscard);
@@ -389,17 +451,27 @@ impl Counters {
                     return self.icmp_error(compiled, unit, view, buf, icmp::Error::TimeExceeded);
                 }
                 icmp::decrement_ttl(buf, view.family);
-                if let Some(fo) = compiled
-                    .family(out, view.family)
-                    .and_then(|f| f.filter_output)
-                {
-                    match self.run_filter(compiled, fo, view, out, len).decision {
+                let out_family = compiled.family(out, view.family);
+                if let Some(fo) = out_family.and_then(|f| f.filter_output) {
+                    let verdict = self.run_filter(compiled, fo, view, out, len);
+                    if verdict.sample {
+                        samples.output = Some(out);
+                    }
+                    match verdict.decision {
                         Decision::Accept => {}
                         Decision::Discard | Decision::ImplicitDiscard => {
                             return self.drop(unit, Drop::FilterDiscard);
                         }
                         Decision::Reject(r) => return self.reject(compiled, unit, view, buf, r),
                     }
+                }
+                if compiled
+                    .jflow
+                    .unit_output
+                    .get(usize::from(out))
+                    .is_some_and(|s| s[jflow::family_index(view.family)])
+                {
+                    samples.output = Some(out);
                 }
                 self.tx(out, len);
                 Output::Forward {
@@ -410,6 +482,15 @@ impl Counters {
             }
         }
     }
+}
+
+/// The sampling points a packet reached.
+#[derive(Debug, Default, Clone, Copy)]
+struct Samples {
+    /// Input sampling on the unit it came in on (`sampling input` or an input `then sample`).
+    input: bool,
+    /// Output sampling on the unit it leaves by.
+    output: Option<u16>,
 }
 
 /// The data plane's state: what is compiled, and the counters.
@@ -478,7 +559,48 @@ impl Dataplane {
                     .collect()
             })
             .collect();
+        c.jflow.apply(&compiled.jflow, compiled.shards, c.now);
         self.compiled = compiled;
+    }
+
+    /// Sets the time (milliseconds of engine uptime) for the packets that follow.
+    #[inline]
+    pub fn set_now(&mut self, now: u64) {
+        self.counters.now = self.counters.now.max(now);
+    }
+
+    pub fn now(&self) -> u64 {
+        self.counters.now
+    }
+
+    /// Runs flow expiry up to the current time.
+    pub fn expire(&mut self) {
+        let now = self.counters.now;
+        self.counters.jflow.expire(now);
+    }
+
+    /// Ends every flow now: the end of a replay.
+    pub fn flush_flows(&mut self) {
+        self.counters.jflow.flush();
+    }
+
+    /// Flow records waiting for export, handed over.
+    pub fn take_exports(&mut self) -> Vec<Exported> {
+        std::mem::take(&mut self.counters.jflow.exports)
+    }
+
+    /// Whether records wait for export.
+    pub fn has_exports(&self) -> bool {
+        !self.counters.jflow.exports.is_empty()
+    }
+
+    pub fn jflow(&self) -> &JflowState {
+        &self.counters.jflow
+    }
+
+    /// `clear services accounting flow`.
+    pub fn clear_jflow(&mut self) {
+        self.counters.jflow.clear_stats();
     }
 
     /// A snapshot of every counter, by name.

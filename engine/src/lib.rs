@@ -3,14 +3,17 @@
 //! [`flowsh_grammar::Config`] atomically and reports counters for the show commands.
 
 pub mod build;
+pub mod clock;
 pub mod dataplane;
 pub mod engine;
 pub mod filter;
 pub mod flow;
 pub mod icmp;
+pub mod jflow;
 pub mod l2;
 pub mod packet;
 pub mod port;
 pub mod route;
+pub mod sampling;
 
 pub use engine::{Engine, PingResult, PortInfo, Snapshot};

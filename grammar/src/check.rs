@@ -1283,9 +1283,17 @@ fn build_chassis(v: Option<View<'_>>) -> Chassis {
         fpcs: v
             .list("fpc")
             .into_iter()
-            .map(|(slot, f)| Fpc {
-                slot: slot.parse().unwrap_or(0),
-                sampling_instance: f.get("sampling-instance").map(String::from),
+            .map(|(slot, f)| {
+                let sizes = f
+                    .sub("inline-services")
+                    .and_then(|s| s.sub("flow-table-size"));
+                let units = |name| sizes.and_then(|s| s.num(name)).map(|n| n as u8);
+                Fpc {
+                    slot: slot.parse().unwrap_or(0),
+                    sampling_instance: f.get("sampling-instance").map(String::from),
+                    ipv4_flow_table_units: units("ipv4-flow-table-size"),
+                    ipv6_flow_table_units: units("ipv6-flow-table-size"),
+                }
             })
             .collect(),
     }

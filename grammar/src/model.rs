@@ -44,6 +44,9 @@ pub struct Chassis {
 pub struct Fpc {
     pub slot: u32,
     pub sampling_instance: Option<String>,
+    /// `inline-services flow-table-size`: units of 256K flows.
+    pub ipv4_flow_table_units: Option<u8>,
+    pub ipv6_flow_table_units: Option<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
