@@ -80,6 +80,12 @@ enum Command {
         /// Replay at the captures' own pace instead of as fast as possible
         #[arg(long)]
         pace: bool,
+        /// Write every exported flow record to FILE as a JSON line
+        #[arg(long, value_name = "FILE")]
+        flow_records: Option<PathBuf>,
+        /// Leave the flows in their tables at the end (no forced export), for `-c` to list
+        #[arg(long)]
+        keep_flows: bool,
     },
 }
 
@@ -143,6 +149,8 @@ fn main() -> ExitCode {
         ports,
         commands,
         pace,
+        flow_records,
+        keep_flows,
     }) = &cli.command
     {
         let r = replay::Replay {
@@ -151,6 +159,8 @@ fn main() -> ExitCode {
             ports: ports.clone(),
             commands: commands.clone(),
             pace: *pace,
+            flow_records: flow_records.clone(),
+            keep_flows: *keep_flows,
         };
         let mut out = std::io::stdout().lock();
         return match replay::run(&r, &mut out) {

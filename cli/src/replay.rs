@@ -20,6 +20,10 @@ pub struct Replay {
     pub commands: Option<String>,
     /// Replay at the captures' own pace.
     pub pace: bool,
+    /// Every exported flow record, as JSON lines.
+    pub flow_records: Option<PathBuf>,
+    /// No forced export of the flows left at the end.
+    pub keep_flows: bool,
 }
 
 /// Runs a replay; whether everything succeeded.
@@ -62,8 +66,15 @@ pub fn run(r: &Replay, out: &mut dyn Write) -> std::io::Result<bool> {
             }
         }
     }
-    let mut engine = Engine::start();
+    // Flows keep the capture's timing, however fast it is replayed.
+    let mut engine = Engine::with_clock(1, flowsh_engine::clock::Clock::capture());
     engine.apply(&cfg);
+    if let Some(path) = &r.flow_records
+        && let Err(e) = engine.record_flows_to(path)
+    {
+        writeln!(out, "error: {e}")?;
+        return Ok(false);
+    }
     for (iface, backend) in &bindings {
         if !cfg.interfaces.iter().any(|i| i.name == *iface) {
             writeln!(
@@ -79,6 +90,11 @@ pub fn run(r: &Replay, out: &mut dyn Write) -> std::io::Result<bool> {
     }
     let start = Instant::now();
     engine.wait_inputs_done();
+    if r.keep_flows {
+        engine.sync_export();
+    } else {
+        engine.flush_flows();
+    }
     let elapsed = start.elapsed().as_secs_f64().max(1e-9);
     let snap = engine.snapshot();
     let (mut forwarded, mut dropped) = (0u64, 0u64);
@@ -97,6 +113,29 @@ pub fn run(r: &Replay, out: &mut dyn Write) -> std::io::Result<bool> {
         snap.packets,
         snap.packets as f64 / elapsed
     )?;
+    if !snap.jflow.is_empty() {
+        let sum = |f: fn(&flowsh_engine::jflow::InstanceStats) -> u64| {
+            snap.jflow.iter().map(f).sum::<u64>()
+        };
+        let both = |f: fn(&flowsh_engine::export::InstanceExport) -> [u64; 2]| {
+            snap.export
+                .instances
+                .iter()
+                .map(f)
+                .map(|[a, b]| a + b)
+                .sum::<u64>()
+        };
+        let (exported, records) = (both(|i| i.exported), both(|i| i.records));
+        let datagrams = both(|i| i.datagrams);
+        writeln!(
+            out,
+            "  Sampled {} packets into {} flows ({} still held); {records} records ended, \
+             {exported} exported in {datagrams} datagrams",
+            sum(|i| i.sampler.sampled),
+            sum(|i| i.v4.created + i.v6.created),
+            sum(|i| i.v4_flows + i.v6_flows),
+        )?;
+    }
     let Some(commands) = &r.commands else {
         return Ok(true);
     };

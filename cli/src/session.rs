@@ -327,6 +327,9 @@ impl Session {
             | Action::ClearFirewall
             | Action::ClearInterfaces
             | Action::Ping => crate::commands::engine::run(self, line, cmd.action, args),
+            Action::ShowAccounting(_) | Action::ShowFlowTable | Action::ClearAccounting => {
+                crate::commands::accounting::run(self, line, cmd.action, args, stages)
+            }
             Action::Edit(verb) => self.edit(line, command, verb, args),
             Action::Up => self.up(line, args),
             Action::Top => extra(self).unwrap_or_else(|| {

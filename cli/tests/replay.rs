@@ -76,19 +76,16 @@ fn a_capture_replays_through_filters_and_routes_with_exact_counters() {
     let capture = lab.path("in.pcap");
     write_capture(&capture, &packets).unwrap();
     let recorded = lab.path("out.pcap");
-    let o = lab
-        .command()
-        .arg("replay")
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--pcap")
-        .arg(format!("ge-0/0/0={}", capture.display()))
-        .arg("--port")
-        .arg(format!("ge-0/0/1=pcap-out:{}", recorded.display()))
-        .arg("-c")
-        .arg("show firewall; show interfaces ge-0/0/0 extensive")
-        .output()
-        .unwrap();
+    let o = lab.replay(
+        &cfg,
+        &capture,
+        &[
+            "--port",
+            &format!("ge-0/0/1=pcap-out:{}", recorded.display()),
+            "-c",
+            "show firewall; show interfaces ge-0/0/0 extensive",
+        ],
+    );
     let text = out(&o);
     assert!(o.status.success(), "{text}");
     assert!(

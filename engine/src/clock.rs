@@ -85,7 +85,11 @@ mod tests {
         assert_eq!(c.now_ms(), None);
         assert_eq!(c.packet_ms(1_700_000_000_500_000_000), Some(0));
         assert_eq!(c.packet_ms(1_700_000_001_750_000_000), Some(1250));
-        assert_eq!(c.packet_ms(1_600_000_000_000_000_000), Some(0), "earlier: clamped");
+        assert_eq!(
+            c.packet_ms(1_600_000_000_000_000_000),
+            Some(0),
+            "earlier: clamped"
+        );
         assert_eq!(c.boot_unix_ms(), 1_700_000_000_500);
     }
 

@@ -370,7 +370,14 @@ impl Counters {
     }
 
     /// Offers the packet to the sampling instances of the points that sample it.
-    fn sample(&mut self, compiled: &Compiled, unit: u16, view: &PacketView, out: &Output, s: Samples) {
+    fn sample(
+        &mut self,
+        compiled: &Compiled,
+        unit: u16,
+        view: &PacketView,
+        out: &Output,
+        s: Samples,
+    ) {
         let forwarded = match out {
             Output::Forward { unit, .. } => Some(*unit),
             _ => None,

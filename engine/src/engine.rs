@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use flowsh_grammar::model::Config;
 
+use crate::clock::Clock;
 use crate::dataplane::{Compiled, Dataplane, Drop as DropReason, Output, Stats};
+use crate::export::{ExportMsg, ExportStats, Exporter};
+use crate::jflow::{FlowEntry, InstanceStats};
 use crate::l2::{self, Neighbors, Received, Resolution};
 use crate::port::{self, Backend, MAX_PACKET, Port, PortError, PortSender, Rx};
 
@@ -45,6 +48,14 @@ pub struct Snapshot {
     /// Packets read from every port since start.
     pub packets: u64,
     pub workers: usize,
+    /// J-Flow per sampling instance, summed over the workers.
+    pub jflow: Vec<InstanceStats>,
+    pub export: ExportStats,
+    /// Engine uptime (ms) and the Unix time (ms) of uptime 0.
+    pub now_ms: u64,
+    pub boot_unix_ms: u64,
+    /// Busy share of the workers (percent, averaged) over the last 5 and 60 seconds.
+    pub load: (f64, f64),
 }
 
 /// What `ping` from the router found.
@@ -73,6 +84,9 @@ struct Part {
     stats: Stats,
     ports: Vec<PortInfo>,
     packets: u64,
+    jflow: Vec<InstanceStats>,
+    now_ms: u64,
+    load: (f64, f64),
 }
 
 /// The sending side of a port, known to every worker.
@@ -113,6 +127,10 @@ enum Control {
     ClearInterfaces,
     /// Answered once every input has reached its end and nothing is left to process.
     WaitInputsDone(Sender<()>),
+    /// Ends every flow now and hands the records to export (the end of a replay).
+    FlushFlows(Sender<()>),
+    Flows(Sender<Vec<FlowEntry>>),
+    ClearFlows,
     Stop,
 }
 
@@ -131,6 +149,53 @@ struct Worker {
     waiting: Vec<Sender<()>>,
     pings: Vec<Ping>,
     next_ident: u16,
+    clock: Clock,
+    export: Sender<ExportMsg>,
+    load: Load,
+}
+
+/// Time a worker spent processing packets, per second over the last minute.
+#[derive(Debug)]
+struct Load {
+    started: Option<std::time::Instant>,
+    /// Busy microseconds of each second, by second number modulo 64.
+    busy_us: [u64; 64],
+    second: u64,
+}
+
+impl Default for Load {
+    fn default() -> Load {
+        Load {
+            started: None,
+            busy_us: [0; 64],
+            second: 0,
+        }
+    }
+}
+
+impl Load {
+    fn add(&mut self, from: std::time::Instant) {
+        let start = *self.started.get_or_insert(from);
+        let second = from.duration_since(start).as_secs();
+        while self.second < second {
+            self.second += 1;
+            self.busy_us[(self.second % 64) as usize] = 0;
+        }
+        self.busy_us[(second % 64) as usize] += from.elapsed().as_micros() as u64;
+    }
+
+    /// The busy share (percent) of the last `seconds` full seconds.
+    fn percent(&self, seconds: u64) -> f64 {
+        let Some(start) = self.started else {
+            return 0.0;
+        };
+        let now = start.elapsed().as_secs();
+        let busy: u64 = (1..=seconds)
+            .filter(|b| *b <= now && now - b <= self.second)
+            .map(|b| self.busy_us[((now - b) % 64) as usize])
+            .sum();
+        busy as f64 / (seconds as f64 * 10_000.0)
+    }
 }
 
 impl Worker {
@@ -176,6 +241,27 @@ impl Worker {
                 })
                 .collect(),
             packets: self.packets,
+            jflow: self.dp.jflow().stats(),
+            now_ms: self.dp.now(),
+            load: (self.load.percent(5), self.load.percent(60)),
+        }
+    }
+
+    /// Time moves on: flows expire and ended records go to export.
+    fn tick(&mut self) {
+        if let Some(now) = self.clock.now_ms() {
+            self.dp.set_now(now);
+        }
+        self.dp.expire();
+        self.ship();
+    }
+
+    fn ship(&mut self) {
+        if self.dp.has_exports() {
+            let records = self.dp.take_exports();
+            let _ = self
+                .export
+                .send(ExportMsg::Records(self.dp.compiled.clone(), records));
         }
     }
 
@@ -209,6 +295,15 @@ impl Worker {
             }
             Control::ClearInterfaces => self.dp.clear_interfaces(),
             Control::WaitInputsDone(reply) => self.waiting.push(reply),
+            Control::FlushFlows(reply) => {
+                self.dp.flush_flows();
+                self.ship();
+                let _ = reply.send(());
+            }
+            Control::Flows(reply) => {
+                let _ = reply.send(self.dp.jflow().flows());
+            }
+            Control::ClearFlows => self.dp.clear_jflow(),
             Control::Ping {
                 target,
                 count,
@@ -323,7 +418,12 @@ impl Worker {
                     break;
                 }
                 let len = match self.rx[i].port.recv(buf) {
-                    Ok(Rx::Packet { len, .. }) => len,
+                    Ok(Rx::Packet { len, time_ns }) => {
+                        if let Some(ms) = time_ns.and_then(|t| self.clock.packet_ms(t)) {
+                            self.dp.set_now(ms);
+                        }
+                        len
+                    }
                     Ok(Rx::Empty) => break,
                     Ok(Rx::Closed) => {
                         self.rx[i].closed = true;
@@ -468,7 +568,10 @@ impl Worker {
             if !self.pings.is_empty() {
                 self.expire_pings();
             }
+            self.tick();
+            let started = std::time::Instant::now();
             if self.poll_ports(&mut buf) > 0 {
+                self.load.add(started);
                 continue;
             }
             if self.inputs_done() {
@@ -550,6 +653,8 @@ fn merge(into: &mut Stats, from: Stats) {
 /// A running engine.
 pub struct Engine {
     workers: Vec<(Sender<Control>, Option<JoinHandle<()>>)>,
+    export: (Sender<ExportMsg>, Option<JoinHandle<()>>),
+    clock: Clock,
     down: Vec<PortError>,
     /// Which worker reads each bound interface.
     owners: Vec<(String, usize)>,
@@ -580,6 +685,17 @@ impl Engine {
 
     /// Starts `n` workers (at least one); bound ports are shared out among them.
     pub fn with_workers(n: usize) -> Engine {
+        Engine::with_clock(n, Clock::system())
+    }
+
+    /// Starts `n` workers on a given clock (capture time for replays, a manual one for tests).
+    pub fn with_clock(n: usize, clock: Clock) -> Engine {
+        let (export_tx, export_rx) = mpsc::channel();
+        let exporter = Exporter::new(clock.clone());
+        let export_handle = std::thread::Builder::new()
+            .name("flowsh-export".into())
+            .spawn(move || exporter.run(export_rx))
+            .expect("the export thread starts");
         let workers = (0..n.max(1))
             .map(|id| {
                 let (tx, rx) = mpsc::channel();
@@ -593,6 +709,9 @@ impl Engine {
                     waiting: Vec::new(),
                     pings: Vec::new(),
                     next_ident: 0x4600 + (id as u16) * 0x100,
+                    clock: clock.clone(),
+                    export: export_tx.clone(),
+                    load: Load::default(),
                 };
                 let handle = std::thread::Builder::new()
                     .name(format!("flowsh-worker-{id}"))
@@ -603,6 +722,8 @@ impl Engine {
             .collect();
         Engine {
             workers,
+            export: (export_tx, Some(export_handle)),
+            clock,
             down: Vec::new(),
             owners: Vec::new(),
             bindings: Vec::new(),
@@ -620,8 +741,11 @@ impl Engine {
     /// follow the interfaces: one the configuration gained opens, one it lost closes. The
     /// ports that failed to open are returned; their interfaces stay down.
     pub fn apply(&mut self, cfg: &Config) -> Vec<PortError> {
-        self.compiled = Arc::new(Compiled::build(cfg));
+        let mut compiled = Compiled::build(cfg);
+        compiled.shards = self.workers.len() as u32;
+        self.compiled = Arc::new(compiled);
         let c = self.compiled.clone();
+        let _ = self.export.0.send(ExportMsg::Apply(c.clone()));
         self.broadcast(|| Control::Apply(c.clone()));
         let mut failed = Vec::new();
         for (interface, backend) in self.bindings.clone() {
@@ -712,43 +836,30 @@ impl Engine {
             down: self.down.clone(),
             packets: 0,
             workers: self.workers.len(),
+            jflow: Vec::new(),
+            export: self.export_stats(),
+            now_ms: 0,
+            boot_unix_ms: self.clock.boot_unix_ms(),
+            load: (0.0, 0.0),
         };
-        let replies: Vec<_> = self
-            .workers
-            .iter()
-            .map(|(w, _)| {
-                let (tx, rx) = mpsc::channel();
-                let _ = w.send(Control::Snapshot(tx));
-                rx
-            })
-            .collect();
-        for rx in replies {
-            if let Ok(part) = rx.recv() {
-                merge(&mut s.stats, part.stats);
-                s.ports.extend(part.ports);
-                s.packets += part.packets;
-            }
+        let n = self.workers.len() as f64;
+        for part in self.ask_all(Control::Snapshot) {
+            merge(&mut s.stats, part.stats);
+            s.ports.extend(part.ports);
+            s.packets += part.packets;
+            s.now_ms = s.now_ms.max(part.now_ms);
+            s.load.0 += part.load.0 / n;
+            s.load.1 += part.load.1 / n;
+            merge_jflow(&mut s.jflow, part.jflow);
         }
         s.ports.sort_by(|a, b| a.interface.cmp(&b.interface));
         s
     }
 
     pub fn clear_filter(&self, name: &str) -> bool {
-        let replies: Vec<_> = self
-            .workers
-            .iter()
-            .map(|(w, _)| {
-                let (tx, rx) = mpsc::channel();
-                let _ = w.send(Control::ClearFilter(name.to_string(), tx));
-                rx
-            })
-            .collect();
         // Every worker answers; none may be skipped.
-        let cleared: Vec<bool> = replies
-            .into_iter()
-            .map(|rx| rx.recv().unwrap_or(false))
-            .collect();
-        cleared.contains(&true)
+        self.ask_all(|tx| Control::ClearFilter(name.to_string(), tx))
+            .contains(&true)
     }
 
     pub fn clear_interfaces(&self) {
@@ -781,20 +892,68 @@ impl Engine {
         })
     }
 
-    /// Blocks until every input port has reached its end and everything read is processed.
-    pub fn wait_inputs_done(&self) {
+    /// Ends every flow in every worker and waits until the exporter has sent the records.
+    pub fn flush_flows(&self) {
+        self.ask_all(Control::FlushFlows);
+        self.sync_export();
+    }
+
+    /// Sends every worker a question and collects the answers (one per worker that answers).
+    fn ask_all<T>(&self, make: impl Fn(Sender<T>) -> Control) -> Vec<T> {
         let replies: Vec<_> = self
             .workers
             .iter()
             .map(|(w, _)| {
                 let (tx, rx) = mpsc::channel();
-                let _ = w.send(Control::WaitInputsDone(tx));
+                let _ = w.send(make(tx));
                 rx
             })
             .collect();
-        for rx in replies {
+        replies
+            .into_iter()
+            .filter_map(|rx| rx.recv().ok())
+            .collect()
+    }
+
+    /// Waits until the exporter has handled everything sent to it so far.
+    pub fn sync_export(&self) {
+        let (tx, rx) = mpsc::channel();
+        if self.export.0.send(ExportMsg::Sync(tx)).is_ok() {
             let _ = rx.recv();
         }
+    }
+
+    /// Every flow held in the tables now.
+    pub fn flows(&self) -> Vec<FlowEntry> {
+        self.ask_all(Control::Flows).into_iter().flatten().collect()
+    }
+
+    /// `clear services accounting flow`.
+    pub fn clear_flows(&self) {
+        self.broadcast(|| Control::ClearFlows);
+        let _ = self.export.0.send(ExportMsg::Clear);
+    }
+
+    /// Writes every exported record as a JSON line to `path` from now on.
+    pub fn record_flows_to(&self, path: &std::path::Path) -> Result<(), String> {
+        let (tx, rx) = mpsc::channel();
+        self.export
+            .0
+            .send(ExportMsg::RecordTo(path.to_path_buf(), tx))
+            .map_err(|_| "the exporter is not running".to_string())?;
+        rx.recv()
+            .unwrap_or_else(|_| Err("the exporter is not running".into()))
+    }
+
+    fn export_stats(&self) -> ExportStats {
+        let (tx, rx) = mpsc::channel();
+        let _ = self.export.0.send(ExportMsg::Stats(tx));
+        rx.recv().unwrap_or_default()
+    }
+
+    /// Blocks until every input port has reached its end and everything read is processed.
+    pub fn wait_inputs_done(&self) {
+        self.ask_all(Control::WaitInputsDone);
     }
 }
 
@@ -806,6 +965,39 @@ impl Drop for Engine {
                 let _ = h.join();
             }
         }
+        let _ = self.export.0.send(ExportMsg::Stop);
+        if let Some(h) = self.export.1.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// Sums instance counters of several workers, by instance name.
+fn merge_jflow(into: &mut Vec<InstanceStats>, part: Vec<InstanceStats>) {
+    for p in part {
+        let Some(t) = into.iter_mut().find(|t| t.name == p.name) else {
+            into.push(p);
+            continue;
+        };
+        t.sampler.candidates += p.sampler.candidates;
+        t.sampler.sampled += p.sampler.sampled;
+        t.sampler.rate_limited += p.sampler.rate_limited;
+        for (a, b) in [(&mut t.v4, p.v4), (&mut t.v6, p.v6)] {
+            a.packets += b.packets;
+            a.bytes += b.bytes;
+            a.created += b.created;
+            a.inactive_timeouts += b.inactive_timeouts;
+            a.active_timeouts += b.active_timeouts;
+            a.ended += b.ended;
+            a.overload_exports += b.overload_exports;
+            a.records += b.records;
+            a.fragments_ignored += b.fragments_ignored;
+        }
+        t.v4_flows += p.v4_flows;
+        t.v6_flows += p.v6_flows;
+        t.v4_capacity += p.v4_capacity;
+        t.v6_capacity += p.v6_capacity;
+        t.memory_bytes += p.memory_bytes;
     }
 }
 

@@ -174,8 +174,14 @@ fn instance_plan(
 /// An exported record with the instance it belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exported {
-    V4 { instance: u16, record: FlowRecord<u32> },
-    V6 { instance: u16, record: FlowRecord<u128> },
+    V4 {
+        instance: u16,
+        record: FlowRecord<u32>,
+    },
+    V6 {
+        instance: u16,
+        record: FlowRecord<u128>,
+    },
 }
 
 /// One instance's state in one worker.

@@ -6,6 +6,7 @@ pub mod build;
 pub mod clock;
 pub mod dataplane;
 pub mod engine;
+pub mod export;
 pub mod filter;
 pub mod flow;
 pub mod icmp;

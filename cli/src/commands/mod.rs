@@ -1,5 +1,6 @@
 //! The commands of both modes: their table, their implementations, and `?` help.
 
+pub mod accounting;
 pub mod configuration;
 pub mod engine;
 pub mod help;

@@ -17,6 +17,9 @@ pub enum Action {
     ShowFirewall,
     ClearFirewall,
     ClearInterfaces,
+    ShowAccounting(Accounting),
+    ShowFlowTable,
+    ClearAccounting,
     Ping,
     Exit,
     // Configuration mode.
@@ -32,6 +35,23 @@ pub enum Action {
     Save,
     Run,
 }
+
+/// The views of `show services accounting`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accounting {
+    Flow,
+    FlowDetail,
+    Status,
+    Errors,
+    Usage,
+    Memory,
+    Aggregation,
+}
+
+/// The options of `flow-detail` and `flow-table`.
+const FLOW_QUERY: Arg = Arg::Words(
+    "[limit N] [order bytes|packets] [source-address A] [destination-address A] [protocol P]",
+);
 
 /// Configuration-mode verbs the grammar parses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +168,20 @@ pub static OPERATIONAL: &[Cmd] = &[
                     Arg::None,
                 )],
             ),
+            group(
+                "services",
+                "Clear services",
+                &[group(
+                    "accounting",
+                    "Clear accounting statistics",
+                    &[cmd(
+                        "flow",
+                        "Clear flow statistics",
+                        Action::ClearAccounting,
+                        Arg::None,
+                    )],
+                )],
+            ),
         ],
     ),
     cmd(
@@ -211,6 +245,12 @@ pub static OPERATIONAL: &[Cmd] = &[
                 Arg::Words("filter <filter-name>"),
             ),
             cmd(
+                "flow-table",
+                "Show the J-Flow flow table",
+                Action::ShowFlowTable,
+                FLOW_QUERY,
+            ),
+            cmd(
                 "interfaces",
                 "Show interface information",
                 Action::ShowInterfaces,
@@ -221,6 +261,60 @@ pub static OPERATIONAL: &[Cmd] = &[
                 "Show routing table information",
                 Action::ShowRoute,
                 Arg::None,
+            ),
+            group(
+                "services",
+                "Show services information",
+                &[group(
+                    "accounting",
+                    "Show accounting information",
+                    &[
+                        cmd(
+                            "aggregation",
+                            "Show aggregation information",
+                            Action::ShowAccounting(Accounting::Aggregation),
+                            Arg::Words(
+                                "protocol-port | source-prefix | destination-prefix | as [order bytes|packets] [limit N]",
+                            ),
+                        ),
+                        cmd(
+                            "errors",
+                            "Show error statistics",
+                            Action::ShowAccounting(Accounting::Errors),
+                            Arg::None,
+                        ),
+                        cmd(
+                            "flow",
+                            "Show flow statistics",
+                            Action::ShowAccounting(Accounting::Flow),
+                            Arg::None,
+                        ),
+                        cmd(
+                            "flow-detail",
+                            "Show flow details",
+                            Action::ShowAccounting(Accounting::FlowDetail),
+                            FLOW_QUERY,
+                        ),
+                        cmd(
+                            "memory",
+                            "Show memory statistics",
+                            Action::ShowAccounting(Accounting::Memory),
+                            Arg::None,
+                        ),
+                        cmd(
+                            "status",
+                            "Show status information",
+                            Action::ShowAccounting(Accounting::Status),
+                            Arg::None,
+                        ),
+                        cmd(
+                            "usage",
+                            "Show usage statistics",
+                            Action::ShowAccounting(Accounting::Usage),
+                            Arg::None,
+                        ),
+                    ],
+                )],
             ),
             group(
                 "system",

@@ -1,5 +1,6 @@
 //! Junos-style text views of the engine's state, one module per command family.
 
+pub mod accounting;
 pub mod firewall;
 pub mod interfaces;
 pub mod route;

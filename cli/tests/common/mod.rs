@@ -52,6 +52,19 @@ impl Lab {
         c
     }
 
+    /// `flowsh replay --config CONFIG --pcap ge-0/0/0=CAPTURE ARGS...`.
+    pub fn replay(&self, config: &Path, capture: &Path, args: &[&str]) -> Output {
+        self.command()
+            .arg("replay")
+            .arg("--config")
+            .arg(config)
+            .arg("--pcap")
+            .arg(format!("ge-0/0/0={}", capture.display()))
+            .args(args)
+            .output()
+            .expect("flowsh runs")
+    }
+
     /// `flowsh -c 'COMMANDS'`.
     pub fn run(&self, commands: &str) -> Output {
         self.command()

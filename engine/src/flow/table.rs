@@ -114,6 +114,29 @@ impl<A: FlowAddr> FlowTable<A> {
             .index
             .find(hash, |&i| entries[i as usize].key == key)
             .copied();
+        // A flow whose deadline passed before the sweep came ends first: the packet is
+        // metered exactly as if expiry had run at every instant.
+        let found = match found {
+            Some(i) if self.entries[i as usize].last + self.limits.inactive_ms <= now => {
+                self.stats.inactive_timeouts += 1;
+                self.release(i, hash, EndReason::Idle, export);
+                None
+            }
+            Some(i) => {
+                let e = self.entries[i as usize];
+                if e.packets > 0 && e.active_since + self.limits.active_ms <= now {
+                    self.stats.active_timeouts += 1;
+                    self.emit(i, EndReason::Active, export);
+                    let e = &mut self.entries[i as usize];
+                    e.packets = 0;
+                    e.bytes = 0;
+                    e.tcp_flags = 0;
+                    e.active_since = now;
+                }
+                Some(i)
+            }
+            None => None,
+        };
         let i = match found {
             Some(i) => {
                 let e = &mut self.entries[i as usize];

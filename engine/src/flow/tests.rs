@@ -313,3 +313,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_packet_after_a_missed_sweep_starts_a_new_flow_or_interval() {
+    let mut r = Run::new(limits(60, 15, 100));
+    r.packet(key(1), 10, 0, 0);
+    r.packet(key(1), 10, 0, 15_000);
+    assert_eq!(r.out.len(), 1, "idle since 0: ended before the new packet");
+    assert_eq!((r.out[0].reason, r.out[0].packets), (EndReason::Idle, 1));
+    for s in 1..=60u64 {
+        r.packet(key(1), 10, 0, 15_000 + s * 1000);
+    }
+    assert_eq!(r.out.len(), 2);
+    assert_eq!((r.out[1].reason, r.out[1].packets), (EndReason::Active, 60));
+    assert_eq!(r.t.flows().next().unwrap().packets, 1);
+}

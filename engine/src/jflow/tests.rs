@@ -126,13 +126,25 @@ fn a_filter_term_samples_only_what_it_matches_even_when_it_discards() {
          set interfaces ge-0/0/0 unit 0 family inet filter input f",
     );
     send(&mut d, 0, udp(1));
-    send(&mut d, 0, Spec::udp(v4("10.0.1.2"), v4("172.16.0.9"), 7, 80));
-    send(&mut d, 0, Spec::udp(v4("10.0.1.2"), v4("172.16.0.9"), 7, 443));
+    send(
+        &mut d,
+        0,
+        Spec::udp(v4("10.0.1.2"), v4("172.16.0.9"), 7, 80),
+    );
+    send(
+        &mut d,
+        0,
+        Spec::udp(v4("10.0.1.2"), v4("172.16.0.9"), 7, 443),
+    );
     let mut flows = d.jflow().flows();
     flows.sort_by_key(|f| f.dst_port);
     assert_eq!(flows.len(), 2);
     assert_eq!((flows[0].dst_port, flows[0].output), (53, 1));
-    assert_eq!((flows[1].dst_port, flows[1].output), (80, NO_UNIT), "discarded: no output");
+    assert_eq!(
+        (flows[1].dst_port, flows[1].output),
+        (80, NO_UNIT),
+        "discarded: no output"
+    );
 }
 
 #[test]
@@ -163,12 +175,19 @@ fn interfaces_of_a_line_card_sample_into_its_instance() {
     );
     for _ in 0..10 {
         send(&mut d, 0, udp(1));
-        send(&mut d, 2, Spec::udp(v4("10.1.0.2"), v4("172.16.0.9"), 9, 53));
+        send(
+            &mut d,
+            2,
+            Spec::udp(v4("10.1.0.2"), v4("172.16.0.9"), 9, 53),
+        );
     }
     let stats = d.jflow().stats();
     assert_eq!(stats.len(), 2);
     assert_eq!((stats[0].name.as_str(), stats[0].sampler.sampled), ("", 10));
-    assert_eq!((stats[1].name.as_str(), stats[1].sampler.sampled), ("card1", 5));
+    assert_eq!(
+        (stats[1].name.as_str(), stats[1].sampler.sampled),
+        ("card1", 5)
+    );
     let card1 = &d.jflow().instances[1];
     assert_eq!(card1.v4.limits.active_ms, 120_000);
     assert_eq!(card1.v4.limits.capacity, 256 * 1024, "one unit by default");
@@ -183,14 +202,22 @@ fn non_first_fragments_are_counted_not_metered() {
     send(&mut d, 0, udp(1).payload(100).fragment(32, false));
     let flows = d.jflow().flows();
     assert_eq!(flows.len(), 1);
-    assert_eq!((flows[0].src_port, flows[0].packets), (1001, 1), "the first fragment has ports");
+    assert_eq!(
+        (flows[0].src_port, flows[0].packets),
+        (1001, 1),
+        "the first fragment has ports"
+    );
     assert_eq!(d.jflow().stats()[0].v4.fragments_ignored, 2);
 }
 
 #[test]
 fn icmp_type_and_code_are_the_destination_port_and_ipv6_has_its_table() {
     let mut d = plane(SAMPLE_ALL_IN);
-    send(&mut d, 0, Spec::ping(v4("10.0.1.2"), v4("172.16.0.9"), 7, 1));
+    send(
+        &mut d,
+        0,
+        Spec::ping(v4("10.0.1.2"), v4("172.16.0.9"), 7, 1),
+    );
     send(
         &mut d,
         0,
@@ -198,7 +225,10 @@ fn icmp_type_and_code_are_the_destination_port_and_ipv6_has_its_table() {
     );
     let mut flows = d.jflow().flows();
     flows.sort_by_key(|f| f.protocol);
-    assert_eq!((flows[0].protocol, flows[0].src_port, flows[0].dst_port), (1, 0, 0x0800));
+    assert_eq!(
+        (flows[0].protocol, flows[0].src_port, flows[0].dst_port),
+        (1, 0, 0x0800)
+    );
     assert_eq!(flows[1].dst, v6("2001:db8:2::2"));
     assert_eq!(flows[1].tos, 46 << 2);
     let s = &d.jflow().stats()[0];

@@ -167,17 +167,21 @@ impl std::fmt::Debug for PcapOut {
     }
 }
 
+/// A new raw-IP capture file with nanosecond stamps.
+fn raw_ip_writer(path: &Path) -> io::Result<PcapWriter<BufWriter<File>>> {
+    let header = PcapHeader {
+        datalink: DataLink::RAW,
+        ts_resolution: TsResolution::NanoSecond,
+        snaplen: 65535,
+        endianness: Endianness::native(),
+        ..PcapHeader::default()
+    };
+    PcapWriter::with_header(BufWriter::new(File::create(path)?), header).map_err(io_err)
+}
+
 impl PcapOut {
     pub fn create(path: &Path) -> io::Result<PcapOut> {
-        let header = PcapHeader {
-            datalink: DataLink::RAW,
-            ts_resolution: TsResolution::NanoSecond,
-            snaplen: 65535,
-            endianness: Endianness::native(),
-            ..PcapHeader::default()
-        };
-        let writer =
-            PcapWriter::with_header(BufWriter::new(File::create(path)?), header).map_err(io_err)?;
+        let writer = raw_ip_writer(path)?;
         Ok(PcapOut {
             path: path.to_path_buf(),
             recorder: Arc::new(Recorder {
@@ -234,6 +238,18 @@ impl Drop for Recorder {
             let _ = w.into_writer().flush();
         }
     }
+}
+
+/// Writes IP packets with their times (Unix nanoseconds) to a raw-IP capture.
+pub fn write_timed_capture(path: &Path, packets: &[(u64, Vec<u8>)]) -> io::Result<()> {
+    let mut w = raw_ip_writer(path)?;
+    for (ns, p) in packets {
+        let ts = Duration::from_nanos(*ns);
+        w.write_packet(&PcapPacket::new(ts, p.len() as u32, p))
+            .map_err(io_err)?;
+    }
+    use std::io::Write;
+    w.into_writer().flush()
 }
 
 /// Writes IP packets to a raw-IP capture (tests and the capture generator).

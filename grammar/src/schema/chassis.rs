@@ -28,11 +28,7 @@ pub const CHASSIS: Stmt = container(
         "Flexible PIC Concentrator parameters",
         V::Uint { min: 0, max: 19 },
         &[
-            leaf(
-                "sampling-instance",
-                "Name for sampling instance",
-                V::Name,
-            ),
+            leaf("sampling-instance", "Name for sampling instance", V::Name),
             container(
                 "inline-services",
                 "Inline services configuration",
