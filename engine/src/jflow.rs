@@ -236,13 +236,13 @@ impl JflowState {
                     let mut s = old.swap_remove(at);
                     s.sampler.reconfigure(&p.input, shares);
                     let (exports, i) = (&mut self.exports, self.instances.len() as u16);
-                    s.v4.set_limits(v4, &mut |record| {
+                    s.v4.set_limits(v4, now, &mut |record| {
                         exports.push(Exported::V4 {
                             instance: i,
                             record,
                         })
                     });
-                    s.v6.set_limits(v6, &mut |record| {
+                    s.v6.set_limits(v6, now, &mut |record| {
                         exports.push(Exported::V6 {
                             instance: i,
                             record,
@@ -393,11 +393,11 @@ impl FlowEntry {
             instance: instance.to_string(),
             src: r.key.src.ip(),
             dst: r.key.dst.ip(),
-            src_port: r.key.src_port,
-            dst_port: r.key.dst_port,
-            protocol: r.key.protocol,
-            tos: r.key.tos,
-            input: r.key.input,
+            src_port: r.key.src_port(),
+            dst_port: r.key.dst_port(),
+            protocol: r.key.protocol(),
+            tos: r.key.tos(),
+            input: r.key.input(),
             output: r.output,
             packets: r.packets,
             bytes: r.bytes,

@@ -4,6 +4,7 @@
 //! export. One table per sampling instance and family, per worker.
 
 mod key;
+mod slab;
 mod table;
 mod wheel;
 

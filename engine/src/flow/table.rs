@@ -8,26 +8,11 @@ use serde::Serialize;
 use std::hash::BuildHasher;
 
 use super::key::{EndReason, FlowAddr, FlowRecord, Key};
+use super::slab::{Entry, Slab};
 use super::wheel::{Check, Ticket, Wheel};
 
 const FIN: u8 = 0x01;
 const RST: u8 = 0x04;
-
-#[derive(Debug, Clone, Copy)]
-struct Entry<A> {
-    key: Key<A>,
-    packets: u64,
-    bytes: u64,
-    first: u64,
-    last: u64,
-    /// Start of the current active-timeout interval.
-    active_since: u64,
-    /// Odd while the slot holds a flow; bumped on every allocation and release, so wheel
-    /// tickets of an ended flow are recognised.
-    generation: u32,
-    output: u16,
-    tcp_flags: u8,
-}
 
 /// Counters of a table, as `show services accounting` reports them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -47,6 +32,8 @@ pub struct TableStats {
     pub records: u64,
     /// Sampled non-first fragments (no ports to key on), not metered.
     pub fragments_ignored: u64,
+    /// Flows that could not be created (no memory for the table).
+    pub creation_failures: u64,
 }
 
 /// Timeouts and size of a table.
@@ -60,7 +47,7 @@ pub struct Limits {
 
 #[derive(Debug)]
 pub struct FlowTable<A: FlowAddr> {
-    entries: Vec<Entry<A>>,
+    slab: Slab<A>,
     free: Vec<u32>,
     index: HashTable<u32>,
     wheel: Wheel,
@@ -71,11 +58,11 @@ pub struct FlowTable<A: FlowAddr> {
 
 impl<A: FlowAddr> FlowTable<A> {
     /// Bytes of one slab entry.
-    pub const ENTRY_BYTES: usize = std::mem::size_of::<Entry<A>>();
+    pub const ENTRY_BYTES: usize = Slab::<A>::STRIDE * 8;
 
     pub fn new(limits: Limits, now: u64) -> FlowTable<A> {
         FlowTable {
-            entries: Vec::new(),
+            slab: Slab::new(limits.capacity.max(1)),
             free: Vec::new(),
             index: HashTable::new(),
             wheel: Wheel::new(now),
@@ -109,29 +96,25 @@ impl<A: FlowAddr> FlowTable<A> {
         self.stats.packets += 1;
         self.stats.bytes += bytes;
         let hash = self.hasher.hash_one(key);
-        let entries = &self.entries;
-        let found = self
-            .index
-            .find(hash, |&i| entries[i as usize].key == key)
-            .copied();
+        let mut words = [0u64; 5];
+        let words = &mut words[..A::KEY_WORDS];
+        key.to_words(words);
+        let slab = &self.slab;
+        let found = self.index.find(hash, |&i| slab.key_is(i, words)).copied();
         // A flow whose deadline passed before the sweep came ends first: the packet is
         // metered exactly as if expiry had run at every instant.
         let found = match found {
-            Some(i) if self.entries[i as usize].last + self.limits.inactive_ms <= now => {
+            Some(i) if self.slab.times(i).1 + self.limits.inactive_ms <= now => {
                 self.stats.inactive_timeouts += 1;
                 self.release(i, hash, EndReason::Idle, export);
                 None
             }
             Some(i) => {
-                let e = self.entries[i as usize];
-                if e.packets > 0 && e.active_since + self.limits.active_ms <= now {
+                let (packets, _, active_since) = self.slab.times(i);
+                if packets > 0 && active_since + self.limits.active_ms <= now {
                     self.stats.active_timeouts += 1;
                     self.emit(i, EndReason::Active, export);
-                    let e = &mut self.entries[i as usize];
-                    e.packets = 0;
-                    e.bytes = 0;
-                    e.tcp_flags = 0;
-                    e.active_since = now;
+                    self.restart(i, self.slab.get(i), now);
                 }
                 Some(i)
             }
@@ -139,16 +122,14 @@ impl<A: FlowAddr> FlowTable<A> {
         };
         let i = match found {
             Some(i) => {
-                let e = &mut self.entries[i as usize];
-                e.packets += 1;
-                e.bytes += bytes;
-                e.last = now;
-                e.tcp_flags |= tcp_flags;
-                e.output = output;
+                self.slab.add_packet(i, bytes, tcp_flags, output, now);
                 i
             }
             None => self.insert(key, hash, bytes, tcp_flags, output, now, export),
         };
+        if i == u32::MAX {
+            return;
+        }
         if tcp_flags & (FIN | RST) != 0 {
             self.stats.ended += 1;
             self.release(i, hash, EndReason::EndOfFlow, export);
@@ -166,7 +147,7 @@ impl<A: FlowAddr> FlowTable<A> {
         now: u64,
         export: &mut impl FnMut(FlowRecord<A>),
     ) -> u32 {
-        if self.len() >= self.limits.capacity.max(1) {
+        if self.len() >= self.limits.capacity.max(1).min(self.slab.capacity()) {
             self.push_out_one(export);
         }
         let entry = Entry {
@@ -180,26 +161,28 @@ impl<A: FlowAddr> FlowTable<A> {
             output,
             tcp_flags,
         };
-        let i = match self.free.pop() {
-            Some(i) => {
-                let e = &mut self.entries[i as usize];
-                let generation = e.generation.wrapping_add(1);
-                *e = Entry {
-                    generation,
-                    ..entry
-                };
-                i
-            }
-            None => {
-                self.entries.push(entry);
-                (self.entries.len() - 1) as u32
-            }
+        let (i, generation) = match self.free.pop() {
+            Some(i) => (i, self.slab.get(i).generation.wrapping_add(1)),
+            None => match self.slab.push() {
+                Some(i) => (i, 1),
+                // No memory for the table at all: the flow is not metered, and counted.
+                None => {
+                    self.stats.creation_failures += 1;
+                    return u32::MAX;
+                }
+            },
         };
-        let (entries, hasher) = (&self.entries, &self.hasher);
+        self.slab.set(
+            i,
+            &Entry {
+                generation,
+                ..entry
+            },
+        );
+        let (slab, hasher) = (&self.slab, &self.hasher);
         self.index
-            .insert_unique(hash, i, |&j| hasher.hash_one(entries[j as usize].key));
+            .insert_unique(hash, i, |&j| hasher.hash_one(slab.get(j).key));
         self.stats.created += 1;
-        let generation = self.entries[i as usize].generation;
         let deadline = now + self.limits.inactive_ms.min(self.limits.active_ms);
         self.wheel.place(
             Ticket {
@@ -212,9 +195,23 @@ impl<A: FlowAddr> FlowTable<A> {
         i
     }
 
+    /// Entry `i` starts a new active interval at `now`, from zero.
+    fn restart(&mut self, i: u32, e: Entry<A>, now: u64) {
+        self.slab.set(
+            i,
+            &Entry {
+                packets: 0,
+                bytes: 0,
+                tcp_flags: 0,
+                active_since: now,
+                ..e
+            },
+        );
+    }
+
     /// The record of entry `i` as it stands.
     fn record(&self, i: u32, reason: EndReason) -> FlowRecord<A> {
-        let e = &self.entries[i as usize];
+        let e = self.slab.get(i);
         FlowRecord {
             key: e.key,
             packets: e.packets,
@@ -228,7 +225,7 @@ impl<A: FlowAddr> FlowTable<A> {
     }
 
     fn emit(&mut self, i: u32, reason: EndReason, export: &mut impl FnMut(FlowRecord<A>)) {
-        if self.entries[i as usize].packets > 0 {
+        if self.slab.get(i).packets > 0 {
             self.stats.records += 1;
             export(self.record(i, reason));
         }
@@ -246,22 +243,29 @@ impl<A: FlowAddr> FlowTable<A> {
         if let Ok(entry) = self.index.find_entry(hash, |&j| j == i) {
             entry.remove();
         }
-        let e = &mut self.entries[i as usize];
-        e.generation = e.generation.wrapping_add(1);
+        let e = self.slab.get(i);
+        self.slab.set(
+            i,
+            &Entry {
+                generation: e.generation.wrapping_add(1),
+                ..e
+            },
+        );
         self.free.push(i);
     }
 
     fn live(&self, t: Ticket) -> bool {
-        self.entries
-            .get(t.index as usize)
-            .is_some_and(|e| e.generation == t.generation && e.generation % 2 == 1)
+        (t.index as usize) < self.slab.len() && {
+            let g = self.slab.get(t.index).generation;
+            g == t.generation && g % 2 == 1
+        }
     }
 
     /// Table full: the flow nearest its deadline is exported now ("lack of resources").
     fn push_out_one(&mut self, export: &mut impl FnMut(FlowRecord<A>)) {
         while let Some(t) = self.wheel.pop_earliest() {
             if self.live(t) {
-                let hash = self.hasher.hash_one(self.entries[t.index as usize].key);
+                let hash = self.hasher.hash_one(self.slab.get(t.index).key);
                 self.stats.overload_exports += 1;
                 self.release(t.index, hash, EndReason::LackOfResources, export);
                 return;
@@ -280,7 +284,7 @@ impl<A: FlowAddr> FlowTable<A> {
             if !self.live(t) {
                 return Check::Gone;
             }
-            let e = self.entries[t.index as usize];
+            let e = self.slab.get(t.index);
             let idle_at = e.last + limits.inactive_ms;
             let active_at = e.active_since + limits.active_ms;
             if idle_at.min(active_at) > now {
@@ -296,11 +300,7 @@ impl<A: FlowAddr> FlowTable<A> {
                 self.stats.active_timeouts += 1;
                 self.emit(t.index, EndReason::Active, export);
             }
-            let e = &mut self.entries[t.index as usize];
-            e.packets = 0;
-            e.bytes = 0;
-            e.tcp_flags = 0;
-            e.active_since = now;
+            self.restart(t.index, e, now);
             Check::Until(idle_at.min(now + limits.active_ms))
         });
         self.wheel = wheel;
@@ -315,10 +315,17 @@ impl<A: FlowAddr> FlowTable<A> {
         }
         self.index.clear();
         self.wheel.clear();
-        for (i, e) in self.entries.iter_mut().enumerate() {
+        for i in 0..self.slab.len() as u32 {
+            let e = self.slab.get(i);
             if e.generation % 2 == 1 {
-                e.generation = e.generation.wrapping_add(1);
-                self.free.push(i as u32);
+                self.slab.set(
+                    i,
+                    &Entry {
+                        generation: e.generation.wrapping_add(1),
+                        ..e
+                    },
+                );
+                self.free.push(i);
             }
         }
     }
@@ -332,17 +339,48 @@ impl<A: FlowAddr> FlowTable<A> {
 
     /// Bytes the table holds on the heap.
     pub fn memory_bytes(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<Entry<A>>()
+        self.slab.touched_bytes()
             + self.free.capacity() * 4
             + self.index.allocation_size()
             + self.wheel.memory_bytes()
     }
 
-    /// Changes timeouts and size; flows beyond a smaller size are exported now.
-    pub fn set_limits(&mut self, limits: Limits, export: &mut impl FnMut(FlowRecord<A>)) {
-        self.limits = limits;
+    /// Changes timeouts and size. A new size moves the flows to a table of that size (those
+    /// beyond a smaller one are exported now, as for a full table).
+    pub fn set_limits(
+        &mut self,
+        limits: Limits,
+        now: u64,
+        export: &mut impl FnMut(FlowRecord<A>),
+    ) {
+        if limits.capacity == self.limits.capacity {
+            self.limits = limits;
+            return;
+        }
         while self.len() > limits.capacity.max(1) {
             self.push_out_one(export);
         }
+        let mut moved = FlowTable::new(limits, now);
+        moved.stats = self.stats;
+        for &i in self.index.iter() {
+            let e = self.slab.get(i);
+            let j = moved.slab.push().unwrap_or(0);
+            moved.slab.set(j, &Entry { generation: 1, ..e });
+            let hash = moved.hasher.hash_one(e.key);
+            let (slab, hasher) = (&moved.slab, &moved.hasher);
+            moved
+                .index
+                .insert_unique(hash, j, |&k| hasher.hash_one(slab.get(k).key));
+            let deadline = (e.last + limits.inactive_ms).min(e.active_since + limits.active_ms);
+            moved.wheel.place(
+                Ticket {
+                    index: j,
+                    generation: 1,
+                },
+                deadline,
+                now,
+            );
+        }
+        *self = moved;
     }
 }

@@ -13,15 +13,11 @@ fn limits(active_s: u64, inactive_s: u64, capacity: usize) -> Limits {
 }
 
 fn key(n: u32) -> Key<u32> {
-    Key {
-        src: 0x0a00_0001,
-        dst: 0x0a00_0100 + n,
-        src_port: 1000,
-        dst_port: 53,
-        protocol: 17,
-        tos: 0,
-        input: 0,
-    }
+    Key::new(0x0a00_0001, 0x0a00_0100 + n, 1000, 53, 17, 0, 0)
+}
+
+fn tcp_key(n: u32) -> Key<u32> {
+    Key::new(0x0a00_0001, 0x0a00_0100 + n, 1000, 53, 6, 0, 0)
 }
 
 /// A table and everything it exported.
@@ -52,10 +48,7 @@ impl Run {
 #[test]
 fn packets_bytes_times_and_tcp_flags_accumulate() {
     let mut r = Run::new(limits(1800, 60, 100));
-    let k = Key {
-        protocol: 6,
-        ..key(1)
-    };
+    let k = tcp_key(1);
     r.packet(k, 60, 0x02, 1_000);
     r.packet(k, 1500, 0x10, 1_250);
     r.packet(k, 40, 0x18, 2_000);
@@ -122,10 +115,7 @@ fn an_active_flow_is_exported_at_its_active_timeout_and_keeps_its_start_time() {
 #[test]
 fn fin_or_rst_ends_the_flow_at_once() {
     let mut r = Run::new(limits(1800, 60, 100));
-    let k = Key {
-        protocol: 6,
-        ..key(1)
-    };
+    let k = tcp_key(1);
     r.packet(k, 60, 0x02, 0);
     r.packet(k, 60, 0x11, 10);
     assert_eq!(r.out.len(), 1);
@@ -206,7 +196,7 @@ fn an_ipv4_flow_costs_under_100_bytes_with_a_million_held() {
     let mut t: FlowTable<u32> = FlowTable::new(limits(1800, 1800, 1 << 20), 0);
     let mut none = |_| unreachable!("nothing expires");
     for n in 0..1_000_000u32 {
-        let k = Key { src: n, ..key(0) };
+        let k = Key::new(n, 0x0a00_0100, 1000, 53, 17, 0, 0);
         t.meter(k, 64, 0, 1, u64::from(n / 1000), &mut none);
     }
     assert_eq!(t.len(), 1_000_000);
@@ -294,7 +284,7 @@ proptest! {
         for s in steps {
             match s {
                 Step::Packet { flow, bytes, flags } => {
-                    let k = Key { protocol: 6, ..key(flow) };
+                    let k = tcp_key(flow);
                     r.packet(k, bytes, flags, now);
                     m.packet(k, bytes, flags, now, &mut want);
                 }
