@@ -5,6 +5,7 @@ mod check_files;
 mod clock;
 mod commands;
 mod confdb;
+mod generate;
 mod lex;
 mod pipe;
 mod replay;
@@ -87,6 +88,37 @@ enum Command {
         #[arg(long)]
         keep_flows: bool,
     },
+    /// Write a synthetic capture of many flows (raw IP), for replays and benchmarks.
+    Generate {
+        /// The capture to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Distinct flows, visited round-robin.
+        #[arg(long, default_value_t = 1000)]
+        flows: u32,
+        /// Packets in all.
+        #[arg(long, default_value_t = 100_000)]
+        packets: u64,
+        /// IP packet size in bytes.
+        #[arg(long, default_value_t = 64)]
+        size: usize,
+        /// Source addresses.
+        #[arg(long, default_value = "10.0.0.0/8")]
+        src: ipnet::Ipv4Net,
+        /// Destination addresses.
+        #[arg(long, default_value = "172.16.0.0/12")]
+        dst: ipnet::Ipv4Net,
+        /// Packets per second of capture time.
+        #[arg(long, default_value_t = 1_000_000)]
+        rate: u64,
+        /// TCP (ACK) packets instead of UDP.
+        #[arg(long)]
+        tcp: bool,
+        /// Mixed traffic (TCP connections, DNS, pings) of varied sizes and timing over
+        /// PACKETS / RATE seconds; each flow sends a few packets.
+        #[arg(long)]
+        mixed: bool,
+    },
 }
 
 fn default_state_dir() -> PathBuf {
@@ -140,6 +172,42 @@ fn main() -> ExitCode {
             Err(e) => {
                 eprintln!("error: {e}");
                 ExitCode::from(2)
+            }
+        };
+    }
+    if let Some(Command::Generate {
+        out,
+        flows,
+        packets,
+        size,
+        src,
+        dst,
+        rate,
+        tcp,
+        mixed,
+    }) = &cli.command
+    {
+        let g = generate::Generate {
+            out: out.clone(),
+            flows: *flows,
+            packets: *packets,
+            size: *size,
+            src: *src,
+            dst: *dst,
+            rate: *rate,
+            tcp: *tcp,
+            mixed: *mixed,
+            // 2026-01-01 00:00:00 UTC: a fixed start keeps generated captures identical.
+            start_ns: 1_767_225_600_000_000_000,
+        };
+        return match generate::run(&g) {
+            Ok(n) => {
+                println!("Wrote {n} packets of {flows} flows to {}", out.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e}", out.display());
+                ExitCode::FAILURE
             }
         };
     }

@@ -97,11 +97,28 @@ pub fn run(r: &Replay, out: &mut dyn Write) -> std::io::Result<bool> {
     }
     let elapsed = start.elapsed().as_secs_f64().max(1e-9);
     let snap = engine.snapshot();
-    let (mut forwarded, mut dropped) = (0u64, 0u64);
+    let mut forwarded = 0u64;
+    let mut reasons: std::collections::BTreeMap<&str, u64> = Default::default();
     for c in snap.stats.units.values() {
         forwarded += c.tx_packets;
-        dropped += c.dropped();
+        for (reason, n) in &c.drops {
+            *reasons.entry(reason).or_default() += n;
+        }
     }
+    // Forwarded packets whose output has no port bound are counted apart from drops.
+    let unsent = reasons.remove("port-down").unwrap_or(0);
+    let dropped: u64 = reasons.values().sum();
+    let why: Vec<String> = reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    let dropped = if why.is_empty() {
+        dropped.to_string()
+    } else {
+        format!("{dropped} ({})", why.join(", "))
+    };
+    let forwarded = if unsent > 0 {
+        format!("{forwarded} ({unsent} to interfaces with no port bound)")
+    } else {
+        forwarded.to_string()
+    };
     let inputs = bindings
         .iter()
         .filter(|(_, b)| matches!(b, Backend::Pcap(_)))
@@ -109,7 +126,7 @@ pub fn run(r: &Replay, out: &mut dyn Write) -> std::io::Result<bool> {
     writeln!(
         out,
         "Replay complete: {} packets from {inputs} captures in {elapsed:.3} s ({:.0} packets/s)\n  \
-         Sent {forwarded}, dropped {dropped}",
+         Forwarded {forwarded}, dropped {dropped}",
         snap.packets,
         snap.packets as f64 / elapsed
     )?;

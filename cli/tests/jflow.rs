@@ -338,3 +338,37 @@ fn a_full_table_exports_early_and_says_memory_overload() {
         "{text}"
     );
 }
+
+#[test]
+fn the_readme_example_replays_the_bundled_capture() {
+    // The README's first command, word for word.
+    let readme = std::fs::read_to_string(common::repo("README.md")).unwrap();
+    let first = readme.lines().find(|l| l.starts_with("cargo run")).unwrap();
+    assert!(first.contains(
+        "replay --config examples/jflow.conf --pcap ge-0/0/0=examples/jflow.pcap -c 'show services accounting flow'"
+    ));
+    let lab = Lab::new("jflow-readme");
+    let o = lab
+        .command()
+        .args([
+            "replay",
+            "--config",
+            "examples/jflow.conf",
+            "--pcap",
+            "ge-0/0/0=examples/jflow.pcap",
+            "-c",
+            "show services accounting flow",
+        ])
+        .output()
+        .unwrap();
+    let text = out(&o);
+    assert!(o.status.success(), "{text}");
+    assert!(
+        text.contains("Sampled 1264 packets into 150 flows"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Flows Exported: 150, Flow Packets Exported: 36"),
+        "{text}"
+    );
+}

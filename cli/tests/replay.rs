@@ -92,7 +92,10 @@ fn a_capture_replays_through_filters_and_routes_with_exact_counters() {
         text.starts_with("Replay complete: 301 packets from 1 captures in "),
         "{text}"
     );
-    assert!(text.contains("  Sent 200, dropped 101\n"), "{text}");
+    assert!(
+        text.contains("  Forwarded 200, dropped 101 (filter-discard 100, truncated 1)\n"),
+        "{text}"
+    );
     let body = text.split_once('\n').unwrap().1.split_once('\n').unwrap().1;
     insta::assert_snapshot!(body.replace(&lab.dir.display().to_string(), "LAB"));
     // What left through ge-0/0/1 is a capture of its own: the 200 forwarded packets, TTL 63.

@@ -59,7 +59,10 @@ fn bench(c: &mut Criterion) {
         let held: u64 = dp.jflow().stats().iter().map(|s| s.v4_flows).sum();
         assert_eq!(held, flows as u64);
         let memory: u64 = dp.jflow().stats().iter().map(|s| s.memory_bytes).sum();
-        println!("{flows} flows held: {} bytes per flow", memory / flows as u64);
+        println!(
+            "{flows} flows held: {} bytes per flow",
+            memory / flows as u64
+        );
         let mut next = 0;
         g.bench_function(format!("{flows}_flows"), |b| {
             b.iter(|| {

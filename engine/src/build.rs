@@ -9,7 +9,7 @@ use smoltcp::wire::{
 };
 
 /// The transport part of a packet to build.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum L4 {
     Udp {
         src: u16,

@@ -21,6 +21,9 @@ use crate::flow::{FlowAddr, FlowRecord, NO_UNIT};
 use crate::jflow::Exported;
 use crate::route::Target;
 
+/// The longest a record waits (engine time) for a datagram to fill.
+const FLUSH_MS: u64 = 1000;
+
 /// Messages to the export thread.
 #[derive(Debug)]
 pub enum ExportMsg {
@@ -84,6 +87,8 @@ struct Collector {
     socket: Option<UdpSocket>,
     sequence: u32,
     pending: Vec<v5::Record>,
+    /// Engine time of the oldest pending record.
+    pending_since: u64,
     stats: CollectorStats,
 }
 
@@ -105,6 +110,7 @@ impl Collector {
             socket,
             sequence: 0,
             pending: Vec::new(),
+            pending_since: 0,
             stats: CollectorStats {
                 address: SocketAddr::new(server.address, server.port).to_string(),
                 format: format_name(&server.format).to_string(),
@@ -180,7 +186,7 @@ impl Exporter {
             let msg = match rx.recv_timeout(Duration::from_millis(200)) {
                 Ok(m) => m,
                 Err(RecvTimeoutError::Timeout) => {
-                    self.flush();
+                    self.flush_due();
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -204,7 +210,6 @@ impl Exporter {
                     }
                 }
             }
-            self.flush();
         }
         self.flush();
     }
@@ -332,8 +337,18 @@ impl Exporter {
             match (&c.server.format, &e) {
                 (ExportFormat::V5, Exported::V4 { record, .. }) => {
                     let records = v5_records(from, record);
+                    let now = self.clock.now_ms().unwrap_or(self.latest_ms);
+                    // Decided per record, so datagrams do not depend on thread timing.
+                    if !self.collectors[at].pending.is_empty()
+                        && now >= self.collectors[at].pending_since + FLUSH_MS
+                    {
+                        self.send_v5(at);
+                    }
                     let c = &mut self.collectors[at];
                     c.stats.records += 1;
+                    if c.pending.is_empty() {
+                        c.pending_since = now;
+                    }
                     c.pending.extend(records);
                     sent = true;
                     if c.pending.len() >= v5::MAX_RECORDS {
@@ -379,6 +394,21 @@ impl Exporter {
             let datagram = std::mem::take(&mut self.scratch);
             c.send(&datagram);
             self.scratch = datagram;
+        }
+    }
+
+    /// Sends the partial datagrams that have waited [`FLUSH_MS`] of engine time: on the
+    /// capture's clock in replays, so a replay sends the same datagrams every time.
+    fn flush_due(&mut self) {
+        let now = self.now_ms();
+        for at in 0..self.collectors.len() {
+            let c = &self.collectors[at];
+            if !c.pending.is_empty() && now >= c.pending_since + FLUSH_MS {
+                self.send_v5(at);
+            }
+        }
+        if let Some(f) = &mut self.file {
+            let _ = f.flush();
         }
     }
 

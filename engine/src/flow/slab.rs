@@ -139,9 +139,8 @@ impl<A: FlowAddr> Slab<A> {
         m[FIRST] = e.first;
         m[LAST] = e.last;
         m[ACTIVE_SINCE] = e.active_since;
-        m[MISC] = u64::from(e.generation)
-            | u64::from(e.output) << 32
-            | u64::from(e.tcp_flags) << 48;
+        m[MISC] =
+            u64::from(e.generation) | u64::from(e.output) << 32 | u64::from(e.tcp_flags) << 48;
     }
 
     /// Counts one more packet of flow `i`.
@@ -151,6 +150,7 @@ impl<A: FlowAddr> Slab<A> {
         m[PACKETS] += 1;
         m[BYTES] += bytes;
         m[LAST] = now;
-        m[MISC] = (m[MISC] & !(0xffff_u64 << 32)) | u64::from(output) << 32 | u64::from(tcp_flags) << 48;
+        m[MISC] =
+            (m[MISC] & !(0xffff_u64 << 32)) | u64::from(output) << 32 | u64::from(tcp_flags) << 48;
     }
 }

@@ -347,12 +347,7 @@ impl<A: FlowAddr> FlowTable<A> {
 
     /// Changes timeouts and size. A new size moves the flows to a table of that size (those
     /// beyond a smaller one are exported now, as for a full table).
-    pub fn set_limits(
-        &mut self,
-        limits: Limits,
-        now: u64,
-        export: &mut impl FnMut(FlowRecord<A>),
-    ) {
+    pub fn set_limits(&mut self, limits: Limits, now: u64, export: &mut impl FnMut(FlowRecord<A>)) {
         if limits.capacity == self.limits.capacity {
             self.limits = limits;
             return;

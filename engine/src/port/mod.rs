@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 pub use device::{DevicePort, IfaceSender};
 pub use memory::{MemoryHandle, MemoryPort};
-pub use pcap::{PcapIn, PcapOut, Recorder, write_capture, write_timed_capture};
+pub use pcap::{CaptureWriter, PcapIn, PcapOut, Recorder, write_capture, write_timed_capture};
 
 /// The largest packet a port reads.
 pub const MAX_PACKET: usize = 65_536;

@@ -240,16 +240,47 @@ impl Drop for Recorder {
     }
 }
 
+/// A raw-IP capture written packet by packet (the capture generator streams into it).
+pub struct CaptureWriter {
+    writer: PcapWriter<BufWriter<File>>,
+}
+
+impl std::fmt::Debug for CaptureWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaptureWriter").finish_non_exhaustive()
+    }
+}
+
+impl CaptureWriter {
+    pub fn create(path: &Path) -> io::Result<CaptureWriter> {
+        Ok(CaptureWriter {
+            writer: raw_ip_writer(path)?,
+        })
+    }
+
+    /// Writes one packet stamped `ns` (Unix nanoseconds).
+    pub fn write(&mut self, ns: u64, packet: &[u8]) -> io::Result<()> {
+        let ts = Duration::from_nanos(ns);
+        self.writer
+            .write_packet(&PcapPacket::new(ts, packet.len() as u32, packet))
+            .map(|_| ())
+            .map_err(io_err)
+    }
+
+    /// Flushes the file.
+    pub fn finish(self) -> io::Result<()> {
+        use std::io::Write;
+        self.writer.into_writer().flush()
+    }
+}
+
 /// Writes IP packets with their times (Unix nanoseconds) to a raw-IP capture.
 pub fn write_timed_capture(path: &Path, packets: &[(u64, Vec<u8>)]) -> io::Result<()> {
-    let mut w = raw_ip_writer(path)?;
+    let mut w = CaptureWriter::create(path)?;
     for (ns, p) in packets {
-        let ts = Duration::from_nanos(*ns);
-        w.write_packet(&PcapPacket::new(ts, p.len() as u32, p))
-            .map_err(io_err)?;
+        w.write(*ns, p)?;
     }
-    use std::io::Write;
-    w.into_writer().flush()
+    w.finish()
 }
 
 /// Writes IP packets to a raw-IP capture (tests and the capture generator).
