@@ -1180,4 +1180,41 @@ mod tests {
         );
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    #[test]
+    fn workers_meter_flows_and_expire_them_on_the_injected_clock() {
+        let time = Arc::new(AtomicU64::new(1_000));
+        let mut e = Engine::with_clock(2, Clock::Manual(time.clone()));
+        e.apply(&config(&format!(
+            "{TWO_PORTS}
+            set interfaces ge-0/0/0 unit 0 family inet sampling input
+            set forwarding-options sampling input rate 1
+            set forwarding-options sampling family inet output flow-inactive-timeout 15
+            set forwarding-options sampling family inet output flow-server 127.0.0.1 port 9"
+        )));
+        let (a, b) = (MemoryHandle::default(), MemoryHandle::default());
+        e.bind_port("ge-0/0/0", Box::new(a.port()));
+        e.bind_port("ge-0/0/1", Box::new(b.port()));
+        for i in 0..50 {
+            a.push(Spec::udp(v4("10.0.1.2"), v4("10.0.2.2"), 1000 + i % 5, 53).build());
+        }
+        let s = until(&e, |s| s.jflow.first().is_some_and(|j| j.v4.packets == 50));
+        assert_eq!(s.jflow[0].v4_flows, 5);
+        let flows = e.flows();
+        assert_eq!(flows.len(), 5);
+        assert!(flows.iter().all(|f| f.packets == 10 && f.first == 1_000));
+        // 15 s later (engine time), the idle flows end and go to the exporter.
+        time.store(16_000, Ordering::Relaxed);
+        let s = until(&e, |s| {
+            s.jflow[0].v4_flows == 0 && s.export.instances[0].exported[0] == 5
+        });
+        assert_eq!(s.jflow[0].v4.inactive_timeouts, 5);
+        e.sync_export();
+        let export = e.snapshot().export;
+        assert_eq!(export.instances[0].collectors[0].records, 5);
+        assert_eq!(
+            export.instances[0].datagrams[0], 1,
+            "five records, one datagram"
+        );
+    }
 }
