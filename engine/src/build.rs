@@ -205,6 +205,24 @@ impl Spec {
     }
 }
 
+/// A UDP datagram carrying `payload`, from the router's own address (in-band exports).
+pub fn udp_datagram(
+    src: IpAddr,
+    dst: IpAddr,
+    ports: (u16, u16),
+    dscp: u8,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut buf = Spec::udp(src, dst, ports.0, ports.1)
+        .payload(payload.len())
+        .dscp(dscp)
+        .build();
+    let header = if src.is_ipv4() { 20 } else { 40 };
+    buf[header + 8..].copy_from_slice(payload);
+    UdpPacket::new_unchecked(&mut buf[header..]).fill_checksum(&to_smol(src), &to_smol(dst));
+    buf
+}
+
 fn to_smol(a: IpAddr) -> IpAddress {
     match a {
         IpAddr::V4(v4) => IpAddress::Ipv4(v4),

@@ -387,12 +387,12 @@ impl Counters {
         if s.input
             && let Some(i) = instance(unit)
         {
-            self.jflow.sample(i, view, unit, forwarded, self.now);
+            self.jflow.sample(i, view, unit, forwarded, false, self.now);
         }
         if let Some(o) = s.output
             && let Some(i) = instance(o)
         {
-            self.jflow.sample(i, view, unit, Some(o), self.now);
+            self.jflow.sample(i, view, unit, Some(o), true, self.now);
         }
     }
 

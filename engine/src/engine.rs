@@ -129,6 +129,8 @@ enum Control {
     WaitInputsDone(Sender<()>),
     /// Ends every flow now and hands the records to export (the end of a replay).
     FlushFlows(Sender<()>),
+    /// A packet the router sends itself (an in-band export): routed and sent.
+    Inject(Vec<u8>),
     Flows(Sender<Vec<FlowEntry>>),
     ClearFlows,
     Stop,
@@ -136,6 +138,10 @@ enum Control {
 
 fn lock(n: &Mutex<Neighbors>) -> std::sync::MutexGuard<'_, Neighbors> {
     n.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn lock_sender(s: &Mutex<Sender<Control>>) -> std::sync::MutexGuard<'_, Sender<Control>> {
+    s.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 struct Worker {
@@ -247,6 +253,18 @@ impl Worker {
         }
     }
 
+    /// Sends a packet the router built (an in-band export) out of the unit its route picks.
+    fn inject(&mut self, packet: &[u8]) {
+        let Ok(view) = crate::packet::parse(packet) else {
+            return;
+        };
+        let (unit, next_hop) = egress(&self.dp.compiled, view.dst_ip());
+        if let Some(unit) = unit {
+            self.dp.count_tx(unit, packet.len());
+            self.send(unit, packet, next_hop);
+        }
+    }
+
     /// Time moves on: flows expire and ended records go to export.
     fn tick(&mut self) {
         if let Some(now) = self.clock.now_ms() {
@@ -269,6 +287,8 @@ impl Worker {
     fn control(&mut self, msg: Control) -> bool {
         match msg {
             Control::Apply(c) => {
+                // Records waiting carry the old plan's instance numbers: they go first.
+                self.ship();
                 self.dp.apply(c, &Stats::default());
                 self.map_units();
             }
@@ -304,6 +324,7 @@ impl Worker {
                 let _ = reply.send(self.dp.jflow().flows());
             }
             Control::ClearFlows => self.dp.clear_jflow(),
+            Control::Inject(packet) => self.inject(&packet),
             Control::Ping {
                 target,
                 count,
@@ -690,15 +711,22 @@ impl Engine {
 
     /// Starts `n` workers on a given clock (capture time for replays, a manual one for tests).
     pub fn with_clock(n: usize, clock: Clock) -> Engine {
+        let channels: Vec<_> = (0..n.max(1)).map(|_| mpsc::channel()).collect();
+        // In-band exports go out through the first worker, which routes them like its own.
+        let first = Mutex::new(channels[0].0.clone());
+        let inject: crate::export::Inject = Arc::new(move |packet| {
+            let _ = lock_sender(&first).send(Control::Inject(packet));
+        });
         let (export_tx, export_rx) = mpsc::channel();
-        let exporter = Exporter::new(clock.clone());
+        let exporter = Exporter::new(clock.clone(), Some(inject));
         let export_handle = std::thread::Builder::new()
             .name("flowsh-export".into())
             .spawn(move || exporter.run(export_rx))
             .expect("the export thread starts");
-        let workers = (0..n.max(1))
-            .map(|id| {
-                let (tx, rx) = mpsc::channel();
+        let workers = channels
+            .into_iter()
+            .enumerate()
+            .map(|(id, (tx, rx))| {
                 let worker = Worker {
                     id,
                     dp: Dataplane::new(Arc::new(Compiled::default())),
@@ -992,6 +1020,7 @@ fn merge_jflow(into: &mut Vec<InstanceStats>, part: Vec<InstanceStats>) {
             a.overload_exports += b.overload_exports;
             a.records += b.records;
             a.fragments_ignored += b.fragments_ignored;
+            a.creation_failures += b.creation_failures;
         }
         t.v4_flows += p.v4_flows;
         t.v6_flows += p.v6_flows;
@@ -1206,7 +1235,7 @@ mod tests {
         // 15 s later (engine time), the idle flows end and go to the exporter.
         time.store(16_000, Ordering::Relaxed);
         let s = until(&e, |s| {
-            s.jflow[0].v4_flows == 0 && s.export.instances[0].exported[0] == 5
+            s.jflow[0].v4_flows == 0 && s.export.instances[0].records[0] == 5
         });
         assert_eq!(s.jflow[0].v4.inactive_timeouts, 5);
         e.sync_export();

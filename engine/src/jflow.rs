@@ -155,8 +155,11 @@ fn instance_plan(
         let (active, inactive) = match (template, out) {
             (Some(t), _) => (t.flow_active_timeout, t.flow_inactive_timeout),
             (None, Some(o)) => (o.flow_active_timeout, o.flow_inactive_timeout),
-            (None, None) => (1800, 60),
+            (None, None) => (0, 0),
         };
+        // A family without an `output` block has the Junos defaults.
+        let active = if active == 0 { 1800 } else { active };
+        let inactive = if inactive == 0 { 60 } else { inactive };
         Limits {
             active_ms: u64::from(active) * 1000,
             inactive_ms: u64::from(inactive) * 1000,
@@ -285,6 +288,7 @@ impl JflowState {
         view: &PacketView,
         input: u16,
         output: Option<u16>,
+        egress: bool,
         now: u64,
     ) {
         let Some(s) = self.instances.get_mut(usize::from(instance)) else {
@@ -301,7 +305,7 @@ impl JflowState {
             Family::V4 if view.is_later_fragment() => s.v4.stats.fragments_ignored += 1,
             Family::V6 if view.is_later_fragment() => s.v6.stats.fragments_ignored += 1,
             Family::V4 => s.v4.meter(
-                Key::of(view, input),
+                Key::of(view, input, egress),
                 bytes,
                 flags,
                 output,
@@ -309,7 +313,7 @@ impl JflowState {
                 &mut |record| exports.push(Exported::V4 { instance, record }),
             ),
             Family::V6 => s.v6.meter(
-                Key::of(view, input),
+                Key::of(view, input, egress),
                 bytes,
                 flags,
                 output,

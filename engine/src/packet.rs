@@ -220,7 +220,7 @@ fn parse_v6(buf: &[u8]) -> Result<PacketView, ParseError> {
             _ => break,
         }
     }
-    if at > total {
+    if at > total || total > usize::from(u16::MAX) {
         return Err(ParseError::BadLength);
     }
     let tc = (u16::from_be_bytes([buf[0], buf[1]]) >> 4) as u8;

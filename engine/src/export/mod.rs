@@ -1,25 +1,38 @@
 //! Export: flow records that ended in the workers' tables go, over a channel, to one export
-//! thread that encodes them for each collector (`flow-server`) of their sampling instance and
-//! family and sends them over UDP, keeping each collector's sequence numbers. A collector that
-//! cannot be reached costs a counted send failure, never a stall of the packet path.
+//! thread. It turns each into an [`ExportRecord`] once and offers it to every collector
+//! (`flow-server`, up to 8 per family and instance) of the record's sampling instance and family,
+//! each with its own format (v5, v8 aggregation, v9 or IPFIX templates), queue, rate limit,
+//! transport and sequence numbers. A collector that cannot be reached costs counted send
+//! failures, never a stall of the packet path.
 
+pub mod collector;
+pub mod record;
+pub mod template;
+pub mod templated;
 pub mod v5;
+pub mod v8;
 
 use std::io::Write;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::time::Duration;
 
-use flowsh_grammar::model::{ExportFormat, FlowServer};
+use flowsh_grammar::model::{Config, ExportFormat, FlowServer, Template};
 use serde::Serialize;
 
 use crate::clock::Clock;
 use crate::dataplane::Compiled;
-use crate::flow::{FlowAddr, FlowRecord, NO_UNIT};
+use crate::flow::{FlowAddr, FlowRecord};
 use crate::jflow::Exported;
-use crate::route::Target;
+
+pub use collector::{CollectorStats, Inject};
+pub use record::{ExportRecord, if_index};
+
+use collector::{Collector, Encoder, Now};
+use template::{Dialect, OptionValues};
+use templated::Layout;
 
 /// The longest a record waits (engine time) for a datagram to fill.
 const FLUSH_MS: u64 = 1000;
@@ -33,26 +46,12 @@ pub enum ExportMsg {
     Stats(Sender<ExportStats>),
     /// Also write every record as a JSON line to this file.
     RecordTo(PathBuf, Sender<Result<(), String>>),
-    /// Answered once everything sent before is encoded, sent and written.
+    /// Answered once everything sent before is encoded and sent (version 8 aggregates and
+    /// partial datagrams included) and written.
     Sync(Sender<()>),
     /// `clear services accounting flow`: the counters restart (sequence numbers go on).
     Clear,
     Stop,
-}
-
-/// One collector's counters.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct CollectorStats {
-    pub address: String,
-    pub format: String,
-    /// IPv4 or IPv6 records it receives.
-    pub family: String,
-    pub records: u64,
-    pub datagrams: u64,
-    pub send_failures: u64,
-    /// Records its format cannot carry (IPv6 in version 5).
-    pub unsupported: u64,
-    pub last_error: Option<String>,
 }
 
 /// One sampling instance's export counters.
@@ -61,7 +60,7 @@ pub struct InstanceExport {
     pub name: String,
     /// Per family (IPv4, IPv6): records that ended in the tables.
     pub records: [u64; 2],
-    /// Per family: records sent to at least one collector.
+    /// Per family: flows the family's collectors sent (the most any of them sent).
     pub exported: [u64; 2],
     /// Per family: datagrams sent to the family's collectors.
     pub datagrams: [u64; 2],
@@ -78,105 +77,67 @@ pub struct ExportStats {
     pub written: u64,
 }
 
-#[derive(Debug)]
-struct Collector {
-    /// Instance and family (0: IPv4, 1: IPv6) it serves.
-    instance: usize,
-    family: usize,
-    server: FlowServer,
-    socket: Option<UdpSocket>,
-    sequence: u32,
-    pending: Vec<v5::Record>,
-    /// Engine time of the oldest pending record.
-    pending_since: u64,
-    stats: CollectorStats,
-}
-
-impl Collector {
-    fn new(instance: usize, family: usize, server: &FlowServer) -> Collector {
-        let bind: SocketAddr = match server.address {
-            IpAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
-            IpAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
-        };
-        let socket = UdpSocket::bind(bind).and_then(|s| s.set_nonblocking(true).map(|_| s));
-        let (socket, last_error) = match socket {
-            Ok(s) => (Some(s), None),
-            Err(e) => (None, Some(e.to_string())),
-        };
-        Collector {
-            instance,
-            family,
-            server: server.clone(),
-            socket,
-            sequence: 0,
-            pending: Vec::new(),
-            pending_since: 0,
-            stats: CollectorStats {
-                address: SocketAddr::new(server.address, server.port).to_string(),
-                format: format_name(&server.format).to_string(),
-                family: if family == 0 { "inet" } else { "inet6" }.to_string(),
-                last_error,
-                ..CollectorStats::default()
-            },
-        }
-    }
-
-    fn key(&self) -> (usize, usize, SocketAddr) {
-        (
-            self.instance,
-            self.family,
-            SocketAddr::new(self.server.address, self.server.port),
-        )
-    }
-
-    fn send(&mut self, datagram: &[u8]) {
-        let to = SocketAddr::new(self.server.address, self.server.port);
-        let result = match &self.socket {
-            Some(s) => s.send_to(datagram, to).map(|_| ()),
-            None => Err(std::io::Error::other("no socket")),
-        };
-        match result {
-            Ok(()) => self.stats.datagrams += 1,
-            Err(e) => {
-                self.stats.send_failures += 1;
-                self.stats.last_error = Some(e.to_string());
-            }
-        }
-    }
-}
-
-fn format_name(f: &ExportFormat) -> &'static str {
-    match f {
-        ExportFormat::V5 => "cflowd version 5",
-        ExportFormat::V8(_) => "cflowd version 8",
-        ExportFormat::V9 { .. } => "version 9",
-        ExportFormat::Ipfix { .. } => "IPFIX",
-    }
-}
-
 /// The export thread's state.
-#[derive(Debug)]
 pub struct Exporter {
     compiled: Arc<Compiled>,
     clock: Clock,
+    inject: Option<Inject>,
     collectors: Vec<Collector>,
     stats: ExportStats,
     file: Option<std::io::BufWriter<std::fs::File>>,
     /// Latest uptime seen in a record (capture time has no clock of its own).
     latest_ms: u64,
-    scratch: Vec<u8>,
+}
+
+impl std::fmt::Debug for Exporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Exporter")
+            .field("collectors", &self.collectors)
+            .finish_non_exhaustive()
+    }
+}
+
+fn template<'a>(cfg: &'a Config, f: &ExportFormat) -> Option<(Dialect, &'a Template)> {
+    match f {
+        ExportFormat::V9 { template } => cfg
+            .flow_monitoring
+            .v9_templates
+            .iter()
+            .find(|t| t.name == *template)
+            .map(|t| (Dialect::V9, t)),
+        ExportFormat::Ipfix { template } => cfg
+            .flow_monitoring
+            .ipfix_templates
+            .iter()
+            .find(|t| t.name == *template)
+            .map(|t| (Dialect::Ipfix, t)),
+        _ => None,
+    }
+}
+
+/// Default template ids: one pair per template kind, in the range Junos allows.
+fn default_id(kind: &flowsh_grammar::model::TemplateKind) -> u16 {
+    use flowsh_grammar::model::TemplateKind as K;
+    1024 + 2 * match kind {
+        K::Ipv4 => 0,
+        K::Ipv6 => 1,
+        K::Mpls { .. } => 2,
+        K::MplsIpv4 { .. } => 3,
+        K::Bridge => 4,
+    }
 }
 
 impl Exporter {
-    pub fn new(clock: Clock) -> Exporter {
+    /// `inject` sends packets out of the router's ports, for in-band export.
+    pub fn new(clock: Clock, inject: Option<Inject>) -> Exporter {
         Exporter {
             compiled: Arc::new(Compiled::default()),
             clock,
+            inject,
             collectors: Vec::new(),
             stats: ExportStats::default(),
             file: None,
             latest_ms: 0,
-            scratch: Vec::new(),
         }
     }
 
@@ -186,7 +147,7 @@ impl Exporter {
             let msg = match rx.recv_timeout(Duration::from_millis(200)) {
                 Ok(m) => m,
                 Err(RecvTimeoutError::Timeout) => {
-                    self.flush_due();
+                    self.pump(false);
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -194,24 +155,42 @@ impl Exporter {
             if !self.handle(msg) {
                 break;
             }
-            // Everything waiting is handled before partial datagrams go out.
             loop {
                 match rx.try_recv() {
                     Ok(m) => {
                         if !self.handle(m) {
-                            self.flush();
+                            self.pump(true);
                             return;
                         }
                     }
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => {
-                        self.flush();
+                        self.pump(true);
                         return;
                     }
                 }
             }
+            self.pump(false);
         }
-        self.flush();
+        self.pump(true);
+    }
+
+    fn now(&self) -> Now {
+        Now {
+            ms: self.clock.now_ms().unwrap_or(self.latest_ms),
+            boot_unix_ms: self.clock.boot_unix_ms(),
+        }
+    }
+
+    /// Lets every collector send what is due (`force`: everything it holds).
+    fn pump(&mut self, force: bool) {
+        let now = self.now();
+        for c in &mut self.collectors {
+            c.pump(now, FLUSH_MS, force);
+        }
+        if let Some(f) = &mut self.file {
+            let _ = f.flush();
+        }
     }
 
     fn handle(&mut self, msg: ExportMsg) -> bool {
@@ -232,7 +211,7 @@ impl Exporter {
                 let _ = reply.send(opened);
             }
             ExportMsg::Sync(reply) => {
-                self.flush();
+                self.pump(true);
                 let _ = reply.send(());
             }
             ExportMsg::Clear => {
@@ -243,10 +222,12 @@ impl Exporter {
                     };
                 }
                 for c in &mut self.collectors {
-                    c.stats = CollectorStats {
-                        address: std::mem::take(&mut c.stats.address),
-                        format: std::mem::take(&mut c.stats.format),
-                        family: std::mem::take(&mut c.stats.family),
+                    let s = &mut c.stats;
+                    *s = CollectorStats {
+                        address: std::mem::take(&mut s.address),
+                        format: std::mem::take(&mut s.format),
+                        family: std::mem::take(&mut s.family),
+                        template_id: s.template_id,
                         ..CollectorStats::default()
                     };
                 }
@@ -257,10 +238,70 @@ impl Exporter {
         true
     }
 
-    /// Collectors follow the configuration; those that stay keep their sequence numbers.
+    /// Builds a collector for a flow server as configured.
+    fn collector(&self, c: &Compiled, instance: usize, family: usize, s: &FlowServer) -> Collector {
+        let plan = &c.jflow.instances[instance];
+        let now = self.now();
+        let encoder = match (&s.format, template(&c.config, &s.format)) {
+            (ExportFormat::V5, _) => Encoder::V5 { sequence: 0 },
+            (ExportFormat::V8(schemes), _) => {
+                let interval = plan.outputs[family]
+                    .as_ref()
+                    .map_or(90, |o| o.aggregate_export_interval);
+                collector::v8_encoder(schemes, interval, now.ms)
+            }
+            (_, Some((dialect, t))) => {
+                let data_id = t.template_id.unwrap_or(default_id(&t.kind));
+                collector::templated(&Layout {
+                    dialect,
+                    kind: t.kind.clone(),
+                    domain: u32::from(t.domain_id),
+                    data_id,
+                    options_id: t.option_template_id.unwrap_or(data_id + 1),
+                    refresh: t.template_refresh,
+                    option_refresh: t.option_refresh,
+                    option_values: OptionValues {
+                        domain: u32::from(t.domain_id),
+                        rate: plan.input.rate,
+                        active_s: t.flow_active_timeout as u16,
+                        idle_s: t.flow_inactive_timeout as u16,
+                    },
+                })
+            }
+            // A template the commit checks let through but that is gone: nothing to encode.
+            (_, None) => Encoder::V5 { sequence: 0 },
+        };
+        let output = plan.outputs[family].as_ref();
+        let in_band = output
+            .and_then(|o| o.inline_jflow.as_ref())
+            .and_then(|i| i.source_address)
+            .filter(|a| a.is_ipv4() == s.address.is_ipv4())
+            .zip(self.inject.clone());
+        let mut col = Collector::new(instance, family, s, encoder, in_band);
+        col.sampling_interval = plan.input.rate;
+        if let Some(rate) = output
+            .and_then(|o| o.inline_jflow.as_ref())
+            .and_then(|i| i.flow_export_rate)
+        {
+            // Thousands of packets per second.
+            col.set_rate(u64::from(rate) * 1000);
+        }
+        if let Some(oi) = output.and_then(|o| o.interfaces.first()) {
+            col.engine = (oi.engine_type.unwrap_or(0), oi.engine_id.unwrap_or(0));
+        }
+        col
+    }
+
+    /// Collectors follow the configuration; those that stay keep their queue, sequence numbers
+    /// and counters, and announce their templates again.
     fn apply(&mut self, compiled: Arc<Compiled>) {
-        self.flush();
         let mut old = std::mem::take(&mut self.collectors);
+        let old_names: Vec<String> = self
+            .stats
+            .instances
+            .iter()
+            .map(|s| s.name.clone())
+            .collect();
         let mut instances = Vec::new();
         for (i, p) in compiled.jflow.instances.iter().enumerate() {
             let previous = self.stats.instances.iter().find(|s| s.name == p.name);
@@ -270,25 +311,25 @@ impl Exporter {
             });
             for (fam, out) in p.outputs.iter().enumerate() {
                 for server in out.iter().flat_map(|o| &o.flow_servers) {
-                    let mut c = Collector::new(i, fam, server);
-                    let key = c.key();
-                    let old_name = self.stats.instances.iter().position(|s| s.name == p.name);
-                    if let Some(at) = old.iter().position(|o| {
-                        Some(o.instance) == old_name
-                            && (o.family, SocketAddr::new(o.server.address, o.server.port))
-                                == (key.1, key.2)
-                            && o.server.format == server.format
-                    }) {
-                        let o = old.swap_remove(at);
-                        c.sequence = o.sequence;
-                        c.stats = CollectorStats {
-                            last_error: c.stats.last_error.or(o.stats.last_error.clone()),
-                            ..o.stats
-                        };
+                    let mut c = self.collector(&compiled, i, fam, server);
+                    let same = |o: &Collector| {
+                        old_names.get(o.instance) == Some(&p.name)
+                            && o.family == fam
+                            && o.to() == c.to()
+                            && std::mem::discriminant(&o.server.format)
+                                == std::mem::discriminant(&server.format)
+                    };
+                    if let Some(at) = old.iter().position(same) {
+                        c.inherit(old.swap_remove(at));
                     }
                     self.collectors.push(c);
                 }
             }
+        }
+        // Collectors the commit removed send what they still hold.
+        let now = self.now();
+        for mut c in old {
+            c.pump(now, FLUSH_MS, true);
         }
         self.stats.instances = instances;
         self.compiled = compiled;
@@ -300,6 +341,7 @@ impl Exporter {
             if let Some(i) = s.instances.get_mut(c.instance) {
                 i.collectors.push(c.stats.clone());
                 i.datagrams[c.family] += c.stats.datagrams;
+                i.exported[c.family] = i.exported[c.family].max(c.stats.flows);
                 i.send_failures += c.stats.send_failures;
             }
         }
@@ -311,116 +353,28 @@ impl Exporter {
             Exported::V4 { instance, .. } => (*instance, 0),
             Exported::V6 { instance, .. } => (*instance, 1),
         };
+        let r = match &e {
+            Exported::V4 { record, .. } => ExportRecord::of(from, record),
+            Exported::V6 { record, .. } => ExportRecord::of(from, record),
+        };
+        self.latest_ms = self.latest_ms.max(r.last_ms);
+        self.write_line(from, &e);
         // The producer's instance number, as one of ours (a commit may have renumbered them).
-        let instance = from
+        let Some(instance) = from
             .jflow
             .instances
             .get(usize::from(at))
             .and_then(|p| self.stats.instances.iter().position(|s| s.name == p.name))
-            .map_or(u16::MAX, |i| i as u16);
-        self.latest_ms = self.latest_ms.max(match &e {
-            Exported::V4 { record, .. } => record.last,
-            Exported::V6 { record, .. } => record.last,
-        });
-        self.write_line(from, &e);
-        let Some(stats) = self.stats.instances.get_mut(usize::from(instance)) else {
+        else {
             self.stats.orphaned += 1;
             return;
         };
-        stats.records[family] += 1;
-        let mut sent = false;
-        for at in 0..self.collectors.len() {
-            let c = &self.collectors[at];
-            if c.instance != usize::from(instance) || c.family != family {
-                continue;
+        self.stats.instances[instance].records[family] += 1;
+        let now = self.now();
+        for c in &mut self.collectors {
+            if c.instance == instance && c.family == family {
+                c.offer(&r, now, FLUSH_MS);
             }
-            match (&c.server.format, &e) {
-                (ExportFormat::V5, Exported::V4 { record, .. }) => {
-                    let records = v5_records(from, record);
-                    let now = self.clock.now_ms().unwrap_or(self.latest_ms);
-                    // Decided per record, so datagrams do not depend on thread timing.
-                    if !self.collectors[at].pending.is_empty()
-                        && now >= self.collectors[at].pending_since + FLUSH_MS
-                    {
-                        self.send_v5(at);
-                    }
-                    let c = &mut self.collectors[at];
-                    c.stats.records += 1;
-                    if c.pending.is_empty() {
-                        c.pending_since = now;
-                    }
-                    c.pending.extend(records);
-                    sent = true;
-                    if c.pending.len() >= v5::MAX_RECORDS {
-                        self.send_v5(at);
-                    }
-                }
-                _ => self.collectors[at].stats.unsupported += 1,
-            }
-        }
-        if sent && let Some(s) = self.stats.instances.get_mut(usize::from(instance)) {
-            s.exported[family] += 1;
-        }
-    }
-
-    fn now_ms(&self) -> u64 {
-        self.clock.now_ms().unwrap_or(self.latest_ms)
-    }
-
-    fn send_v5(&mut self, at: usize) {
-        let now = self.now_ms();
-        let unix_ms = self.clock.boot_unix_ms() + now;
-        let rate = self
-            .compiled
-            .jflow
-            .instances
-            .get(self.collectors[at].instance)
-            .map_or(1, |p| p.input.rate);
-        let c = &mut self.collectors[at];
-        while !c.pending.is_empty() {
-            let n = c.pending.len().min(v5::MAX_RECORDS);
-            let header = v5::Header {
-                sys_uptime_ms: now as u32,
-                unix_secs: (unix_ms / 1000) as u32,
-                unix_nsecs: ((unix_ms % 1000) * 1_000_000) as u32,
-                flow_sequence: c.sequence,
-                engine_type: 0,
-                engine_id: 0,
-                sampling_interval: rate,
-            };
-            v5::encode(&header, &c.pending[..n], &mut self.scratch);
-            c.sequence = c.sequence.wrapping_add(n as u32);
-            c.pending.drain(..n);
-            let datagram = std::mem::take(&mut self.scratch);
-            c.send(&datagram);
-            self.scratch = datagram;
-        }
-    }
-
-    /// Sends the partial datagrams that have waited [`FLUSH_MS`] of engine time: on the
-    /// capture's clock in replays, so a replay sends the same datagrams every time.
-    fn flush_due(&mut self) {
-        let now = self.now_ms();
-        for at in 0..self.collectors.len() {
-            let c = &self.collectors[at];
-            if !c.pending.is_empty() && now >= c.pending_since + FLUSH_MS {
-                self.send_v5(at);
-            }
-        }
-        if let Some(f) = &mut self.file {
-            let _ = f.flush();
-        }
-    }
-
-    /// Sends partial datagrams and writes out the file.
-    fn flush(&mut self) {
-        for at in 0..self.collectors.len() {
-            if !self.collectors[at].pending.is_empty() {
-                self.send_v5(at);
-            }
-        }
-        if let Some(f) = &mut self.file {
-            let _ = f.flush();
         }
     }
 
@@ -438,58 +392,6 @@ impl Exporter {
     }
 }
 
-/// The SNMP-style index a record carries for a unit: its position plus one (0: none).
-pub fn if_index(unit: u16) -> u16 {
-    if unit == NO_UNIT { 0 } else { unit + 1 }
-}
-
-/// Route-derived fields: next hop and prefix lengths, read from the routes at export time.
-fn route_fields(compiled: &Compiled, src: u128, dst: u128, v4: bool) -> (Option<IpAddr>, u8, u8) {
-    let len = |a| {
-        compiled
-            .routes
-            .lookup(a, v4)
-            .map_or(0, |r| r.prefix.prefix_len())
-    };
-    let next_hop = match compiled.routes.lookup(dst, v4).map(|r| &r.target) {
-        Some(Target::Forward { next_hop, .. }) => *next_hop,
-        _ => None,
-    };
-    (next_hop, len(src), len(dst))
-}
-
-fn v5_records(compiled: &Compiled, r: &FlowRecord<u32>) -> Vec<v5::Record> {
-    let (nh, src_mask, dst_mask) =
-        route_fields(compiled, u128::from(r.key.src), u128::from(r.key.dst), true);
-    let next_hop = match nh {
-        Some(IpAddr::V4(a)) => a,
-        _ => Ipv4Addr::UNSPECIFIED,
-    };
-    v5::split_counts(r.packets, r.bytes)
-        .into_iter()
-        .map(|(packets, bytes)| v5::Record {
-            src: Ipv4Addr::from(r.key.src),
-            dst: Ipv4Addr::from(r.key.dst),
-            next_hop,
-            input: if_index(r.key.input()),
-            output: if_index(r.output),
-            packets,
-            bytes,
-            first_ms: r.first as u32,
-            last_ms: r.last as u32,
-            src_port: r.key.src_port(),
-            dst_port: r.key.dst_port(),
-            tcp_flags: r.tcp_flags,
-            protocol: r.key.protocol(),
-            tos: r.key.tos(),
-            src_as: 0,
-            dst_as: 0,
-            src_mask,
-            dst_mask,
-        })
-        .collect()
-}
-
 /// One record as a JSON line (`flowsh replay --flow-records FILE`).
 fn json_line<A: FlowAddr>(compiled: &Compiled, instance: u16, r: &FlowRecord<A>) -> String {
     let unit = |u: u16| compiled.units.get(usize::from(u)).map(|u| u.name.clone());
@@ -498,9 +400,10 @@ fn json_line<A: FlowAddr>(compiled: &Compiled, instance: u16, r: &FlowRecord<A>)
         .instances
         .get(usize::from(instance))
         .map(|p| p.name.clone());
+    let ip: IpAddr = r.key.src.ip();
     serde_json::json!({
         "instance": name,
-        "src": r.key.src.ip(),
+        "src": ip,
         "dst": r.key.dst.ip(),
         "src_port": r.key.src_port(),
         "dst_port": r.key.dst_port(),
@@ -508,6 +411,7 @@ fn json_line<A: FlowAddr>(compiled: &Compiled, instance: u16, r: &FlowRecord<A>)
         "tos": r.key.tos(),
         "input": unit(r.key.input()),
         "output": unit(r.output),
+        "direction": if r.key.egress() { "egress" } else { "ingress" },
         "packets": r.packets,
         "bytes": r.bytes,
         "first_ms": r.first,

@@ -113,6 +113,33 @@ pub fn encode(h: &Header, records: &[Record], out: &mut Vec<u8>) {
     }
 }
 
+/// The v5 records of a flow record: one, or several when its counters exceed 32 bits.
+pub fn records_of(r: &super::record::ExportRecord) -> Vec<Record> {
+    split_counts(r.packets, r.bytes)
+        .into_iter()
+        .map(|(packets, bytes)| Record {
+            src: Ipv4Addr::from(r.src_v4()),
+            dst: Ipv4Addr::from(r.dst_v4()),
+            next_hop: Ipv4Addr::from(r.next_hop as u32),
+            input: r.input as u16,
+            output: r.output as u16,
+            packets,
+            bytes,
+            first_ms: r.first_ms as u32,
+            last_ms: r.last_ms as u32,
+            src_port: r.src_port,
+            dst_port: r.dst_port,
+            tcp_flags: r.tcp_flags,
+            protocol: r.protocol,
+            tos: r.tos,
+            src_as: r.src_as as u16,
+            dst_as: r.dst_as as u16,
+            src_mask: r.src_mask,
+            dst_mask: r.dst_mask,
+        })
+        .collect()
+}
+
 /// Splits packet and byte counts that do not fit 32 bits into several records' worth.
 pub fn split_counts(packets: u64, bytes: u64) -> Vec<(u32, u32)> {
     let parts = packets

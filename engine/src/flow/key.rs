@@ -82,7 +82,7 @@ pub struct Key<A> {
     pub dst: A,
     /// Source port << 16 | destination port.
     ports: u32,
-    /// Protocol | ToS << 8 | input unit << 16.
+    /// Protocol | ToS << 8 | input unit << 16 (its top bit: metered on the way out).
     meta: u32,
 }
 
@@ -112,8 +112,10 @@ impl<A: FlowAddr> Key<A> {
         }
     }
 
+    /// The key of a packet that came in on `input`, metered on the way in or (`egress`) out:
+    /// the two are different observations, each its own flow.
     #[inline]
-    pub fn of(view: &PacketView, input: u16) -> Key<A> {
+    pub fn of(view: &PacketView, input: u16, egress: bool) -> Key<A> {
         let t = &view.transport;
         let (src_port, dst_port) = match t.icmp {
             Some((ty, code)) => (0, u16::from(ty) << 8 | u16::from(code)),
@@ -126,7 +128,7 @@ impl<A: FlowAddr> Key<A> {
             dst_port,
             view.protocol,
             view.tos,
-            input,
+            (input & 0x7fff) | if egress { 0x8000 } else { 0 },
         )
     }
 
@@ -167,7 +169,12 @@ impl<A: FlowAddr> Key<A> {
 
     /// The input unit.
     pub fn input(&self) -> u16 {
-        (self.meta >> 16) as u16
+        (self.meta >> 16) as u16 & 0x7fff
+    }
+
+    /// Metered on the way out (output sampling).
+    pub fn egress(&self) -> bool {
+        self.meta & 0x8000_0000 != 0
     }
 }
 

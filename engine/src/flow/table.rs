@@ -148,7 +148,7 @@ impl<A: FlowAddr> FlowTable<A> {
         export: &mut impl FnMut(FlowRecord<A>),
     ) -> u32 {
         if self.len() >= self.limits.capacity.max(1).min(self.slab.capacity()) {
-            self.push_out_one(export);
+            self.push_out_one(now, export);
         }
         let entry = Entry {
             key,
@@ -262,15 +262,33 @@ impl<A: FlowAddr> FlowTable<A> {
     }
 
     /// Table full: the flow nearest its deadline is exported now ("lack of resources").
-    fn push_out_one(&mut self, export: &mut impl FnMut(FlowRecord<A>)) {
-        while let Some(t) = self.wheel.pop_earliest() {
-            if self.live(t) {
-                let hash = self.hasher.hash_one(self.slab.get(t.index).key);
-                self.stats.overload_exports += 1;
-                self.release(t.index, hash, EndReason::LackOfResources, export);
-                return;
+    /// Tickets are placed lazily, so one popped may belong to a flow active since: it is
+    /// placed at its real deadline and the next one tried (a bounded number of times).
+    /// Whether a flow was pushed out.
+    fn push_out_one(&mut self, now: u64, export: &mut impl FnMut(FlowRecord<A>)) -> bool {
+        // Tickets passed over go back only after the search, so none is popped twice.
+        let mut later = Vec::new();
+        let mut out = false;
+        while let Some((t, slot_ms)) = self.wheel.pop_earliest() {
+            if !self.live(t) {
+                continue;
             }
+            let (_, last, active_since) = self.slab.times(t.index);
+            let due = (last + self.limits.inactive_ms).min(active_since + self.limits.active_ms);
+            if due >= slot_ms + 2 * super::wheel::TICK_MS && later.len() < 64 {
+                later.push((t, due));
+                continue;
+            }
+            let hash = self.hasher.hash_one(self.slab.get(t.index).key);
+            self.stats.overload_exports += 1;
+            self.release(t.index, hash, EndReason::LackOfResources, export);
+            out = true;
+            break;
         }
+        for (t, due) in later {
+            self.wheel.place(t, due, now);
+        }
+        out
     }
 
     /// Moves time to `now`. A flow's deadline is the earlier of its last packet plus the
@@ -345,21 +363,32 @@ impl<A: FlowAddr> FlowTable<A> {
             + self.wheel.memory_bytes()
     }
 
-    /// Changes timeouts and size. A new size moves the flows to a table of that size (those
-    /// beyond a smaller one are exported now, as for a full table).
+    /// Changes timeouts and size: the flows move to a table of the new limits (those beyond a
+    /// smaller size are exported now, as for a full table), their deadlines recomputed.
     pub fn set_limits(&mut self, limits: Limits, now: u64, export: &mut impl FnMut(FlowRecord<A>)) {
-        if limits.capacity == self.limits.capacity {
-            self.limits = limits;
+        if limits == self.limits {
+            return;
+        }
+        let mut moved = FlowTable::new(limits, now);
+        if moved.slab.capacity() < limits.capacity.max(1) {
+            // No memory for a table of the new size: the flows stay where they are.
+            self.stats.creation_failures += 1;
+            self.limits = Limits {
+                capacity: self.limits.capacity,
+                ..limits
+            };
             return;
         }
         while self.len() > limits.capacity.max(1) {
-            self.push_out_one(export);
+            if !self.push_out_one(now, export) {
+                break;
+            }
         }
-        let mut moved = FlowTable::new(limits, now);
         moved.stats = self.stats;
-        for &i in self.index.iter() {
+        // Every flow's ticket is placed again at its deadline under the new timeouts.
+        for &i in self.index.iter().take(limits.capacity.max(1)) {
             let e = self.slab.get(i);
-            let j = moved.slab.push().unwrap_or(0);
+            let Some(j) = moved.slab.push() else { break };
             moved.slab.set(j, &Entry { generation: 1, ..e });
             let hash = moved.hasher.hash_one(e.key);
             let (slab, hasher) = (&moved.slab, &moved.hasher);

@@ -318,3 +318,32 @@ fn a_packet_after_a_missed_sweep_starts_a_new_flow_or_interval() {
     assert_eq!((r.out[1].reason, r.out[1].packets), (EndReason::Active, 60));
     assert_eq!(r.t.flows().next().unwrap().packets, 1);
 }
+
+#[test]
+fn a_full_table_pushes_out_the_idle_flow_not_the_busy_one() {
+    let mut r = Run::new(limits(1800, 60, 2));
+    r.packet(key(1), 10, 0, 0);
+    r.packet(key(2), 10, 0, 1_000);
+    for s in 1..50 {
+        r.packet(key(1), 10, 0, s * 1000);
+    }
+    r.packet(key(3), 10, 0, 50_000);
+    assert_eq!(r.out.len(), 1);
+    assert_eq!(
+        r.out[0].key,
+        key(2),
+        "B went idle at 1 s: it goes, not the busy A"
+    );
+    assert_eq!(r.out[0].reason, EndReason::LackOfResources);
+}
+
+#[test]
+fn shorter_timeouts_apply_to_the_flows_already_held() {
+    let mut r = Run::new(limits(1800, 1800, 100));
+    r.packet(key(1), 10, 0, 1_000);
+    let mut got = Vec::new();
+    r.t.set_limits(limits(1800, 15, 100), 2_000, &mut |f| got.push(f));
+    assert!(got.is_empty());
+    assert!(r.expire(15_999).is_empty());
+    assert_eq!(r.expire(16_000).len(), 1, "idle since 1 s, 15 s timeout");
+}

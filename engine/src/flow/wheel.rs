@@ -102,16 +102,17 @@ impl Wheel {
         }
     }
 
-    /// The ticket with the earliest slot (stale ones included; the caller skips them), for
+    /// The ticket with the earliest slot and the time that slot stands for (stale tickets
+    /// included; the caller skips them, and places again those whose flow is due later), for
     /// ending a flow early when the table is full.
-    pub fn pop_earliest(&mut self) -> Option<Ticket> {
+    pub fn pop_earliest(&mut self) -> Option<(Ticket, u64)> {
         if let Some(t) = self.near.pop() {
-            return Some(t);
+            return Some((t, self.cursor.saturating_sub(1) * TICK_MS));
         }
         for i in 0..self.slots.len() as u64 {
             let slot = ((self.cursor + i) % SLOTS as u64) as usize;
             if let Some(t) = self.slots[slot].pop() {
-                return Some(t);
+                return Some((t, (self.cursor + i) * TICK_MS));
             }
         }
         None
