@@ -9,6 +9,9 @@ need=()
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 [ -x /usr/bin/python3 ] || need+=(python3)
+# The export tests' oracles: decoders no one here wrote.
+command -v tshark >/dev/null 2>&1 || need+=(tshark)
+command -v nfcapd >/dev/null 2>&1 || need+=(nfdump)
 if ((${#need[@]})); then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"

@@ -7,6 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use common::truth::{MS, T0_NS, Truth, traffic};
 use common::{Lab, out};
 use flowsh_engine::build::{Spec, v4, v6};
 use flowsh_engine::port::write_timed_capture;
@@ -28,120 +29,6 @@ set forwarding-options sampling family inet6 output flow-active-timeout 60
 set forwarding-options sampling family inet6 output flow-inactive-timeout 15
 ";
 
-/// 2026-01-01 12:00:00 UTC, in nanoseconds.
-const T0_NS: u64 = 1_767_268_800_000_000_000;
-const MS: u64 = 1_000_000;
-
-/// A small deterministic generator (no dependency, same sequence everywhere).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
-
-/// What a record must hold: key and counts.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Truth {
-    src: IpAddr,
-    dst: IpAddr,
-    src_port: u16,
-    dst_port: u16,
-    protocol: u8,
-    tos: u8,
-    packets: u64,
-    bytes: u64,
-    tcp_flags: u8,
-}
-
-/// Traffic with known flows: each flow's packets, in time order, some with a pause longer than
-/// the inactive timeout (two records), TCP ones ending with FIN (the record ends there).
-fn traffic() -> (Vec<(u64, Vec<u8>)>, Vec<Truth>) {
-    let mut rng = Lcg(7);
-    let mut packets: Vec<(u64, u64, Vec<u8>)> = Vec::new();
-    let mut truth = Vec::new();
-    for flow in 0..300u64 {
-        let start = rng.next(20_000) * MS;
-        let count = 1 + rng.next(12);
-        let pause_at = if flow % 5 == 0 { Some(count / 2) } else { None };
-        let kind = rng.next(4);
-        let v6_flow = flow % 7 == 3;
-        let (src, dst): (IpAddr, IpAddr) = if v6_flow {
-            (
-                v6(&format!("2001:db8:1::{:x}", 2 + flow)),
-                v6(&format!("2001:db8:100::{:x}", 1 + rng.next(50))),
-            )
-        } else {
-            (
-                v4(&format!("10.0.1.{}", 2 + flow % 200)),
-                v4(&format!("172.16.{}.{}", flow / 200, 1 + rng.next(200))),
-            )
-        };
-        let sport = 1024 + flow as u16;
-        let dscp = if flow % 4 == 0 { 46 } else { 0 };
-        let mut t = start;
-        let mut current = None::<Truth>;
-        for i in 0..count {
-            if Some(i) == pause_at {
-                truth.extend(current.take());
-                t += 20_000 * MS;
-            }
-            let last = i + 1 == count;
-            let payload = rng.next(400) as usize;
-            let (spec, flags, ports) = match kind {
-                0 => {
-                    let flags = if i == 0 {
-                        0x02
-                    } else if last {
-                        0x11
-                    } else {
-                        0x10
-                    };
-                    (Spec::tcp(src, dst, sport, 443, flags), flags, (sport, 443))
-                }
-                1 if !v6_flow => (Spec::ping(src, dst, flow as u16, i as u16), 0, (0, 0x0800)),
-                _ => (Spec::udp(src, dst, sport, 53), 0, (sport, 53)),
-            };
-            let bytes = spec.payload(payload).dscp(dscp).build();
-            let protocol = match spec.l4 {
-                flowsh_engine::build::L4::Tcp { .. } => 6,
-                flowsh_engine::build::L4::Udp { .. } => 17,
-                _ => 1,
-            };
-            let c = current.get_or_insert(Truth {
-                src,
-                dst,
-                src_port: ports.0,
-                dst_port: ports.1,
-                protocol,
-                tos: dscp << 2,
-                packets: 0,
-                bytes: 0,
-                tcp_flags: 0,
-            });
-            c.packets += 1;
-            c.bytes += bytes.len() as u64;
-            c.tcp_flags |= flags;
-            packets.push((t, flow * 1000 + i, bytes));
-            t += (1 + rng.next(2000)) * MS;
-        }
-        truth.extend(current.take());
-    }
-    packets.sort_by_key(|(t, order, _)| (*t, *order));
-    (
-        packets
-            .into_iter()
-            .map(|(t, _, p)| (T0_NS + t, p))
-            .collect(),
-        truth,
-    )
-}
-
 fn records(path: &std::path::Path) -> Vec<(Truth, String)> {
     let text = std::fs::read_to_string(path).unwrap();
     text.lines()
@@ -159,6 +46,15 @@ fn records(path: &std::path::Path) -> Vec<(Truth, String)> {
                     packets: n("packets"),
                     bytes: n("bytes"),
                     tcp_flags: n("tcp_flags") as u8,
+                    first_ms: n("first_ms"),
+                    last_ms: n("last_ms"),
+                    end_reason: match v["end_reason"].as_str().unwrap() {
+                        "Idle" => 1,
+                        "Active" => 2,
+                        "EndOfFlow" => 3,
+                        "Forced" => 4,
+                        _ => 5,
+                    },
                 },
                 v["end_reason"].as_str().unwrap().to_string(),
             )

@@ -8,6 +8,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 const UNSET: u64 = u64::MAX;
 
+/// On capture time, the engine "booted" this long before the first packet: no record starts
+/// at uptime 0, which NetFlow v9 decoders read as "no time".
+pub const CAPTURE_BOOT_LEAD_MS: u64 = 1000;
+
 #[derive(Debug, Clone)]
 pub enum Clock {
     /// Monotonic time since the engine started.
@@ -52,7 +56,7 @@ impl Clock {
             Ok(_) => ms,
             Err(first) => first,
         };
-        Some(ms.saturating_sub(first))
+        Some(ms.saturating_sub(first) + CAPTURE_BOOT_LEAD_MS)
     }
 
     /// Unix milliseconds at uptime 0: when the engine started, or the first captured packet.
@@ -61,7 +65,7 @@ impl Clock {
             Clock::System { wall_start_ms, .. } => *wall_start_ms,
             Clock::Capture { first_ms } => match first_ms.load(Ordering::Relaxed) {
                 UNSET => 0,
-                ms => ms,
+                ms => ms - CAPTURE_BOOT_LEAD_MS,
             },
             Clock::Manual(_) => 0,
         }
@@ -83,14 +87,15 @@ mod tests {
     fn capture_time_counts_from_the_first_packet() {
         let c = Clock::capture();
         assert_eq!(c.now_ms(), None);
-        assert_eq!(c.packet_ms(1_700_000_000_500_000_000), Some(0));
-        assert_eq!(c.packet_ms(1_700_000_001_750_000_000), Some(1250));
+        let lead = CAPTURE_BOOT_LEAD_MS;
+        assert_eq!(c.packet_ms(1_700_000_000_500_000_000), Some(lead));
+        assert_eq!(c.packet_ms(1_700_000_001_750_000_000), Some(lead + 1250));
         assert_eq!(
             c.packet_ms(1_600_000_000_000_000_000),
-            Some(0),
+            Some(lead),
             "earlier: clamped"
         );
-        assert_eq!(c.boot_unix_ms(), 1_700_000_000_500);
+        assert_eq!(c.boot_unix_ms(), 1_700_000_000_500 - lead);
     }
 
     #[test]

@@ -2,6 +2,9 @@
 
 #![allow(dead_code)]
 
+pub mod oracle;
+pub mod truth;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
