@@ -431,3 +431,55 @@ fn nfdump_collects_version_9_and_ipfix_without_sequence_errors() {
         ],
     );
 }
+
+#[test]
+fn eight_collectors_of_mixed_versions_each_get_everything_and_a_refusing_one_is_counted() {
+    let lab = Lab::new("export-eight");
+    let sink = Sink::new(8);
+    let p = sink.ports();
+    let mut servers = String::new();
+    for (i, port) in p.iter().enumerate() {
+        let how = if i % 2 == 0 {
+            "version9 template v9-4"
+        } else {
+            "version-ipfix template ix-4"
+        };
+        servers.push_str(&server("inet", i, *port, how));
+    }
+    // The last one exports from an address this machine does not have: every send fails.
+    servers.push_str(&format!(
+        "set forwarding-options sampling family inet output flow-server {} source-address 192.0.2.99\n",
+        collector_address(7)
+    ));
+    let cfg = lab.path("export.conf");
+    std::fs::write(&cfg, format!("{BASE}{servers}")).unwrap();
+    let (packets, truth) = traffic();
+    let cap = lab.path("in.pcap");
+    write_timed_capture(&cap, &packets).unwrap();
+    let o = lab.replay(
+        &cfg,
+        &cap,
+        &["-c", "show services accounting status; show services accounting errors"],
+    );
+    let text = out(&o);
+    assert!(o.status.success(), "{text}");
+    let v4 = v4_truth(&truth);
+    let got = sink.drain();
+    for (i, datagrams) in got.iter().enumerate().take(7) {
+        let name = format!("collector-{i}");
+        let (src, dst) = ("cflow.srcaddr", "cflow.dstaddr");
+        let d = tshark(&lab, &name, datagrams, p[i], &[src, dst, "cflow.packets"]);
+        assert_eq!(d.column(0).len(), v4.len(), "{name}: every record");
+        let packets: u64 = d.column(2).iter().map(|v| num(v)).sum();
+        assert_eq!(packets, v4.iter().map(|t| t.packets).sum::<u64>(), "{name}");
+    }
+    assert!(got[7].is_empty(), "nothing reaches the refusing collector");
+    let refusing = text
+        .lines()
+        .find(|l| l.contains(&format!("Collector: {}:", collector_address(7))))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(refusing.contains("Send failures: "), "{refusing}");
+    assert!(!refusing.contains("Send failures: 0,"), "{refusing}");
+    assert!(text.contains("Export packet failures: "), "{text}");
+    assert!(!text.contains("Export packet failures: 0,"), "{text}");
+}

@@ -177,6 +177,10 @@ pub fn errors(s: &Snapshot, as_json: bool) -> Result<String, String> {
     for i in &s.jflow {
         let e = export_of(s, &i.name);
         let failures = e.map_or(0, |e| e.send_failures);
+        let collectors = e.map(|e| e.collectors.as_slice()).unwrap_or_default();
+        let dropped: u64 = collectors.iter().map(|c| c.dropped).sum();
+        let unsupported: u64 = collectors.iter().map(|c| c.unsupported).sum();
+        let creation = i.v4.creation_failures + i.v6.creation_failures;
         let overload = i.v4.overload_exports + i.v6.overload_exports;
         let fragments = i.v4.fragments_ignored + i.v6.fragments_ignored;
         let yes_no = if overload > 0 { "Yes" } else { "No" };
@@ -186,7 +190,9 @@ pub fn errors(s: &Snapshot, as_json: bool) -> Result<String, String> {
                 ("service-set-dropped", data(0)),
                 ("active-timeout-failures", data(0)),
                 ("export-packet-failures", data(failures)),
-                ("flow-creation-failures", data(0)),
+                ("flow-creation-failures", data(creation)),
+                ("export-records-dropped", data(dropped)),
+                ("export-records-unsupported", data(unsupported)),
                 ("memory-overload", data(yes_no)),
                 ("flows-exported-for-lack-of-resources", data(overload)),
                 ("non-first-fragments-ignored", data(fragments)),
@@ -201,10 +207,12 @@ pub fn errors(s: &Snapshot, as_json: bool) -> Result<String, String> {
         let _ = write!(
             out,
             "    Service sets dropped: 0, Active timeout failures: 0\n    \
-             Export packet failures: {failures}, Flow creation failures: 0\n    \
+             Export packet failures: {failures}, Flow creation failures: {creation}\n    \
              Memory overload: {yes_no}\n    \
              Flows exported for lack of resources: {overload}\n    \
-             Non-first fragments ignored: {fragments}, Samples over rate limit: {}\n",
+             Non-first fragments ignored: {fragments}, Samples over rate limit: {}\n    \
+             Export records dropped (queue full): {dropped}, \
+             Export records the format cannot carry: {unsupported}\n",
             i.sampler.rate_limited
         );
     }
@@ -306,9 +314,29 @@ pub fn status(s: &Snapshot, as_json: bool) -> Result<String, String> {
         for c in &collectors {
             let _ = writeln!(
                 out,
-                "    Collector: {} ({}, {}), Records: {}, Packets: {}, Send failures: {}",
-                c.address, c.format, c.family, c.records, c.datagrams, c.send_failures
+                "    Collector: {} ({}, {}), Flows: {}, Records: {}, Packets: {}, \
+                 Send failures: {}, Queued: {}, Dropped: {}, Rate limited: {}",
+                c.address,
+                c.format,
+                c.family,
+                c.flows,
+                c.records,
+                c.datagrams,
+                c.send_failures,
+                c.queued,
+                c.dropped,
+                c.rate_limited
             );
+            if let Some(id) = c.template_id {
+                let _ = writeln!(
+                    out,
+                    "      Template id: {id}, Template announcements: {}",
+                    c.template_announcements
+                );
+            }
+            if let Some(e) = &c.last_error {
+                let _ = writeln!(out, "      Last error: {e}");
+            }
         }
     }
     Ok(if as_json {
