@@ -459,7 +459,10 @@ fn eight_collectors_of_mixed_versions_each_get_everything_and_a_refusing_one_is_
     let o = lab.replay(
         &cfg,
         &cap,
-        &["-c", "show services accounting status; show services accounting errors"],
+        &[
+            "-c",
+            "show services accounting status; show services accounting errors",
+        ],
     );
     let text = out(&o);
     assert!(o.status.success(), "{text}");

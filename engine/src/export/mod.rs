@@ -421,3 +421,6 @@ fn json_line<A: FlowAddr>(compiled: &Compiled, instance: u16, r: &FlowRecord<A>)
     })
     .to_string()
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,213 @@
+//! The encoders against a third decoder no one here wrote (the netflow_parser crate).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use flowsh_grammar::model::{Refresh, TemplateKind};
+use netflow_parser::netflow_common::NetflowCommon;
+use netflow_parser::{NetflowPacket, NetflowParser};
+use proptest::prelude::*;
+
+use super::record::ExportRecord;
+use super::template::{Dialect, OptionValues};
+use super::templated::{Layout, MAX_PAYLOAD, Templated};
+use super::v5;
+
+fn record(i: u32, v6: bool) -> ExportRecord {
+    let (src, dst) = if v6 {
+        (
+            u128::from(Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, i as u16 + 2)),
+            u128::from(Ipv6Addr::new(0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 9)),
+        )
+    } else {
+        (
+            u128::from(u32::from(Ipv4Addr::new(10, 0, 1, 2)) + i),
+            u128::from(u32::from(Ipv4Addr::new(172, 16, 0, 9))),
+        )
+    };
+    ExportRecord {
+        v6,
+        src,
+        dst,
+        src_port: 1000 + i as u16,
+        dst_port: 53,
+        protocol: 17,
+        packets: u64::from(i) + 1,
+        bytes: 100 * (u64::from(i) + 1),
+        first_ms: 5_000 + u64::from(i),
+        last_ms: 9_000 + u64::from(i),
+        input: 1,
+        output: 2,
+        end_reason: 1,
+        ..ExportRecord::default()
+    }
+}
+
+fn ip(r: &ExportRecord) -> (IpAddr, IpAddr) {
+    if r.v6 {
+        (IpAddr::V6(r.src.into()), IpAddr::V6(r.dst.into()))
+    } else {
+        (
+            IpAddr::V4((r.src as u32).into()),
+            IpAddr::V4((r.dst as u32).into()),
+        )
+    }
+}
+
+/// Every flow of every packet the parser found: (source, destination, source port, dest port).
+fn flows(packets: &[NetflowPacket]) -> Vec<(IpAddr, IpAddr, u16, u16)> {
+    packets
+        .iter()
+        .filter_map(|p| NetflowCommon::try_from(p).ok())
+        .flat_map(|c| c.flowsets)
+        .filter_map(|f| Some((f.src_addr?, f.dst_addr?, f.src_port?, f.dst_port?)))
+        .collect()
+}
+
+#[test]
+fn version_5_decodes_with_its_header_and_records() {
+    let records: Vec<ExportRecord> = (0..30).map(|i| record(i, false)).collect();
+    let v5_records: Vec<v5::Record> = records.iter().flat_map(v5::records_of).collect();
+    let header = v5::Header {
+        sys_uptime_ms: 10_000,
+        unix_secs: 1_767_268_800,
+        unix_nsecs: 0,
+        flow_sequence: 60,
+        engine_type: 1,
+        engine_id: 2,
+        sampling_interval: 100,
+    };
+    let mut out = Vec::new();
+    v5::encode(&header, &v5_records, &mut out);
+    let parsed = NetflowParser::default().parse_bytes(&out);
+    assert!(parsed.error.is_none(), "{:?}", parsed.error);
+    let Some(NetflowPacket::V5(p)) = parsed.packets.first() else {
+        panic!("not v5: {:?}", parsed.packets)
+    };
+    assert_eq!((p.header.count, p.header.flow_sequence), (30, 60));
+    assert_eq!(p.header.sampling_interval, 0x4000 | 100);
+    assert_eq!(p.flowsets[7].d_pkts, 8);
+    assert_eq!(p.flowsets[7].d_octets, 800);
+    let want: Vec<_> = records
+        .iter()
+        .map(|r| {
+            let (s, d) = ip(r);
+            (s, d, r.src_port, r.dst_port)
+        })
+        .collect();
+    assert_eq!(flows(&parsed.packets), want);
+}
+
+fn layout(dialect: Dialect, kind: TemplateKind) -> Layout {
+    Layout {
+        dialect,
+        kind,
+        domain: 9,
+        data_id: 1024,
+        options_id: 1025,
+        refresh: Refresh {
+            packets: 4800,
+            seconds: 60,
+        },
+        option_refresh: Refresh {
+            packets: 4800,
+            seconds: 60,
+        },
+        option_values: OptionValues {
+            domain: 9,
+            rate: 100,
+            active_s: 60,
+            idle_s: 15,
+        },
+    }
+}
+
+/// Encodes every record in as many messages as it takes; the messages.
+fn encode(t: &mut Templated, records: &[ExportRecord]) -> Vec<Vec<u8>> {
+    let mut left = records;
+    let mut messages = Vec::new();
+    while !left.is_empty() {
+        let mut out = Vec::new();
+        let n = t.message(left, 20_000, 1_767_268_800_000, &mut out);
+        assert!(out.len() <= MAX_PAYLOAD, "{} bytes", out.len());
+        assert!(n > 0);
+        messages.push(out);
+        left = &left[n..];
+    }
+    messages
+}
+
+fn decodes(dialect: Dialect, kind: TemplateKind, records: &[ExportRecord]) {
+    let mut t = Templated::new(&layout(dialect, kind));
+    let messages = encode(&mut t, records);
+    let mut parser = NetflowParser::default();
+    let mut packets = Vec::new();
+    for m in &messages {
+        let parsed = parser.parse_bytes(m);
+        assert!(parsed.error.is_none(), "{:?}", parsed.error);
+        packets.extend(parsed.packets);
+    }
+    let want: Vec<_> = records
+        .iter()
+        .map(|r| {
+            let (s, d) = ip(r);
+            (s, d, r.src_port, r.dst_port)
+        })
+        .collect();
+    assert_eq!(flows(&packets), want);
+    // Sequence numbers as WIRE.md has them: v9 counts messages, IPFIX data records.
+    for (i, p) in packets.iter().enumerate() {
+        match p {
+            NetflowPacket::V9(v) => assert_eq!(v.header.sequence_number, i as u32),
+            NetflowPacket::IPFix(x) => assert_eq!(x.header.length as usize, messages[i].len()),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn version_9_and_ipfix_decode_for_both_families() {
+    let v4: Vec<ExportRecord> = (0..100).map(|i| record(i, false)).collect();
+    let v6: Vec<ExportRecord> = (0..100).map(|i| record(i, true)).collect();
+    for d in [Dialect::V9, Dialect::Ipfix] {
+        decodes(d, TemplateKind::Ipv4, &v4);
+        decodes(d, TemplateKind::Ipv6, &v6);
+    }
+}
+
+#[test]
+fn ipfix_sequence_counts_the_data_records_sent_before() {
+    let records: Vec<ExportRecord> = (0..200).map(|i| record(i, false)).collect();
+    let mut t = Templated::new(&layout(Dialect::Ipfix, TemplateKind::Ipv4));
+    let messages = encode(&mut t, &records);
+    let mut parser = NetflowParser::default();
+    // The options record (the sampling interval) in the first message is a data record too.
+    let mut sent = 0u32;
+    for (i, m) in messages.iter().enumerate() {
+        let parsed = parser.parse_bytes(m);
+        let Some(NetflowPacket::IPFix(x)) = parsed.packets.first() else {
+            panic!("not IPFIX")
+        };
+        assert_eq!(x.header.sequence_number, sent);
+        sent += flows(&parsed.packets).len() as u32 + u32::from(i == 0);
+    }
+    assert_eq!(sent, 201);
+    assert_eq!(t.sequence, 201);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn any_records_decode_as_encoded(
+        n in 1..400usize,
+        seed in any::<u32>(),
+        v6 in any::<bool>(),
+        ipfix in any::<bool>(),
+    ) {
+        let records: Vec<ExportRecord> = (0..n as u32)
+            .map(|i| record(i.wrapping_mul(seed | 1) % 60_000, v6))
+            .collect();
+        let dialect = if ipfix { Dialect::Ipfix } else { Dialect::V9 };
+        let kind = if v6 { TemplateKind::Ipv6 } else { TemplateKind::Ipv4 };
+        decodes(dialect, kind, &records);
+    }
+}
