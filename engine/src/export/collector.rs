@@ -38,6 +38,8 @@ pub struct CollectorStats {
     pub dropped: u64,
     /// Datagrams held back by `flow-export-rate`.
     pub rate_limited: u64,
+    /// Sends that found the socket full (the datagram was sent again later).
+    pub send_busy: u64,
     /// Records its format cannot carry (IPv6 in versions 5 and 8).
     pub unsupported: u64,
     /// Template announcements (versions 9 and IPFIX).
@@ -103,6 +105,8 @@ pub struct Collector {
     pub engine: (u8, u8),
     pub stats: CollectorStats,
     scratch: Vec<u8>,
+    /// A datagram the socket could not take yet.
+    held: Option<Vec<u8>>,
 }
 
 fn format_name(f: &ExportFormat) -> String {
@@ -170,6 +174,7 @@ impl Collector {
                 ..CollectorStats::default()
             },
             scratch: Vec::new(),
+            held: None,
         }
     }
 
@@ -180,6 +185,8 @@ impl Collector {
     /// `flow-export-rate`: datagrams per second (0: no limit).
     pub fn set_rate(&mut self, per_second: u64) {
         self.rate = per_second;
+        // A full second's worth to start with.
+        self.tokens = per_second as f64;
     }
 
     /// Takes over the queue, sequence numbers and counters of the collector it replaces.
@@ -255,6 +262,10 @@ impl Collector {
     /// aggregates at the end of their interval (or with `force`).
     pub fn pump(&mut self, now: Now, flush_ms: u64, force: bool) {
         self.refill(now.ms);
+        if !self.retry_held() {
+            self.stats.queued = self.queue.len() as u64;
+            return;
+        }
         match &mut self.encoder {
             Encoder::V8(aggs) => {
                 let ctx = v8::Context {
@@ -283,10 +294,19 @@ impl Collector {
                     let waiting = self.queue.len();
                     let data = waiting >= full
                         || (waiting > 0 && (force || now.ms >= self.queued_since + flush_ms));
+                    // Templates alone: the first announcement, before any data (nfcapd counts
+                    // only flow records in IPFIX sequence numbers and syncs silently until it
+                    // has seen some, so the options record goes first on its own), and refreshes.
                     let templates = matches!(
                         &self.encoder,
                         Encoder::Templated(t) if t.templates_due(now.ms)
+                            && (t.announcements > 0 || waiting > 0)
                     );
+                    let data = data
+                        && !matches!(
+                            &self.encoder,
+                            Encoder::Templated(t) if t.announcements == 0
+                        );
                     if !data && !templates {
                         break;
                     }
@@ -296,7 +316,7 @@ impl Collector {
                     }
                     // Templates due with no data due go out alone.
                     let taken = self.one_datagram(now, data);
-                    if self.queue.is_empty() || (data && taken == 0) {
+                    if self.held.is_some() || self.queue.is_empty() || (data && taken == 0) {
                         break;
                     }
                 }
@@ -401,10 +421,27 @@ impl Collector {
         };
         match result {
             Ok(()) => self.stats.datagrams += 1,
+            // The socket is full (a collector slower than us, on this host): the datagram
+            // waits and goes first next time; records keep queueing behind it.
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                self.stats.send_busy += 1;
+                self.held = Some(datagram.to_vec());
+            }
             Err(e) => {
                 self.stats.send_failures += 1;
                 self.stats.last_error = Some(e.to_string());
             }
+        }
+    }
+
+    /// Sends the datagram a full socket held back; whether the way is clear.
+    fn retry_held(&mut self) -> bool {
+        match self.held.take() {
+            Some(d) => {
+                self.send(&d);
+                self.held.is_none()
+            }
+            None => true,
         }
     }
 

@@ -128,7 +128,6 @@ impl Templated {
         let v9 = self.dialect == Dialect::V9;
         out.resize(self.header_len(), 0);
         let mut count: u32 = 0;
-        let mut options_records: u32 = 0;
         let templates = self.templates_due(now_ms);
         let options = self.options_due_at(now_ms);
         if templates {
@@ -146,7 +145,6 @@ impl Templated {
             );
             self.set_end(out, at);
             count += 1;
-            options_records = 1;
         }
         let len = self.record_len().max(1);
         let room = MAX_PAYLOAD.saturating_sub(out.len() + 4 + 3) / len;
@@ -178,7 +176,8 @@ impl Templated {
             h.extend_from_slice(&export_secs.to_be_bytes());
             h.extend_from_slice(&sequence.to_be_bytes());
             h.extend_from_slice(&self.domain.to_be_bytes());
-            self.sequence = self.sequence.wrapping_add(n as u32 + options_records);
+            // Every data record, the options record included (RFC 7011, as Wireshark counts).
+            self.sequence = self.sequence.wrapping_add(n as u32 + u32::from(options));
         }
         out[..h.len()].copy_from_slice(&h);
         if templates {

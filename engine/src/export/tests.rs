@@ -211,3 +211,186 @@ proptest! {
         decodes(dialect, kind, &records);
     }
 }
+
+// The export thread's own behaviour, driven message by message on a manual clock.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::clock::Clock;
+use crate::dataplane::Compiled;
+use crate::flow::{EndReason, FlowRecord, Key};
+use crate::jflow::Exported;
+
+use super::{ExportMsg, Exporter};
+
+fn compiled(lines: &str) -> Arc<Compiled> {
+    let text: String = lines.lines().map(|l| format!("{}\n", l.trim())).collect();
+    let cfg = flowsh_grammar::check(&flowsh_grammar::load_text(&text).unwrap().tree)
+        .map_err(|e| flowsh_grammar::check::render_errors(&e))
+        .unwrap();
+    Arc::new(Compiled::build(&cfg))
+}
+
+fn flow(i: u32) -> Exported {
+    Exported::V4 {
+        instance: 0,
+        record: FlowRecord {
+            key: Key::new(0x0a00_0102 + i, 0xac10_0009, 1000, 53, 17, 0, 0),
+            packets: 2,
+            bytes: 200,
+            first: 1_000,
+            last: 2_000,
+            tcp_flags: 0,
+            output: 1,
+            reason: EndReason::Idle,
+        },
+    }
+}
+
+struct Rig {
+    exporter: Exporter,
+    time: Arc<AtomicU64>,
+    sink: std::net::UdpSocket,
+    /// Packets sent in-band (out of the router's ports).
+    injected: Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+}
+
+impl Rig {
+    fn new() -> Rig {
+        let time = Arc::new(AtomicU64::new(10_000));
+        let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        sink.set_nonblocking(true).unwrap();
+        let injected = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let into = injected.clone();
+        let inject: super::Inject = Arc::new(move |p| into.lock().unwrap().push(p));
+        Rig {
+            exporter: Exporter::new(Clock::Manual(time.clone()), Some(inject)),
+            time,
+            sink,
+            injected,
+        }
+    }
+
+    fn injected(&self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut *self.injected.lock().unwrap())
+    }
+
+    fn port(&self) -> u16 {
+        self.sink.local_addr().unwrap().port()
+    }
+
+    fn send(&mut self, m: ExportMsg) {
+        assert!(self.exporter.handle(m));
+    }
+
+    fn received(&self) -> Vec<Vec<u8>> {
+        let mut buf = vec![0u8; 65_536];
+        let mut got = Vec::new();
+        while let Ok(n) = self.sink.recv(&mut buf) {
+            got.push(buf[..n].to_vec());
+        }
+        got
+    }
+}
+
+fn config(port: u16, template: &str, extra: &str) -> String {
+    format!(
+        "set services flow-monitoring version9 template a ipv4-template
+         set services flow-monitoring version9 template b mpls-ipv4-template
+         set interfaces ge-0/0/0 unit 0 family inet address 10.0.1.1/24
+         set interfaces ge-0/0/1 unit 0 family inet address 10.0.2.1/24
+         set forwarding-options sampling input rate 1
+         set forwarding-options sampling family inet output flow-server 127.0.0.1 port {port}
+         set forwarding-options sampling family inet output flow-server 127.0.0.1 {template}
+         {extra}"
+    )
+}
+
+#[test]
+fn a_commit_that_changes_the_template_announces_a_new_id_and_loses_no_record() {
+    let mut rig = Rig::new();
+    let a = compiled(&config(rig.port(), "version9 template a", ""));
+    rig.send(ExportMsg::Apply(a.clone()));
+    let records: Vec<Exported> = (0..10).map(flow).collect();
+    rig.send(ExportMsg::Records(a, records));
+    // Still waiting for a datagram to fill when the layout changes.
+    let b = compiled(&config(rig.port(), "version9 template b", ""));
+    rig.send(ExportMsg::Apply(b));
+    let (tx, rx) = std::sync::mpsc::channel();
+    rig.send(ExportMsg::Sync(tx));
+    rx.recv().unwrap();
+    let got = rig.received();
+    let mut parser = NetflowParser::default();
+    let mut data = 0;
+    let mut template_ids = Vec::new();
+    for d in &got {
+        for p in parser.parse_bytes(d).packets {
+            let NetflowPacket::V9(v) = p else { panic!() };
+            for fs in v.flowsets {
+                match fs.header.flowset_id {
+                    0 => template_ids.push(u16::from_be_bytes([d[24], d[25]])),
+                    1 => {}
+                    1030 => data += 1,
+                    id => assert_ne!(id, 1024, "data under the old template id"),
+                }
+            }
+        }
+    }
+    // Announced as soon as records waited, then again, under a new id, for the new layout.
+    assert_eq!(template_ids, [1024, 1030], "the new layout has a new id");
+    assert_eq!(data, 1, "the ten records in one data set");
+    let stats = rig.exporter.stats();
+    assert_eq!(stats.instances[0].collectors[0].records, 10);
+}
+
+#[test]
+fn in_band_exports_leave_from_the_router_address_at_the_export_rate() {
+    let mut rig = Rig::new();
+    let c = compiled(&config(
+        rig.port(),
+        "version 5",
+        "set forwarding-options sampling family inet output inline-jflow source-address 10.0.2.1
+         set forwarding-options sampling family inet output inline-jflow flow-export-rate 1",
+    ));
+    rig.send(ExportMsg::Apply(c.clone()));
+    // 1,000 datagrams a second: 1,010 datagrams' worth at one instant.
+    let records: Vec<Exported> = (0..30 * 1010).map(flow).collect();
+    rig.send(ExportMsg::Records(c.clone(), records));
+    rig.exporter.pump(true);
+    let stats = rig.exporter.stats();
+    let s = &stats.instances[0].collectors[0];
+    assert_eq!(s.datagrams, 1000);
+    assert_eq!(s.queued, 300);
+    assert!(s.rate_limited > 0);
+    let packets = rig.injected();
+    assert_eq!(packets.len(), 1000);
+    assert!(
+        rig.received().is_empty(),
+        "nothing through the host's sockets"
+    );
+    // From the router's own address, UDP to the collector, a v5 datagram inside.
+    let view = crate::packet::parse(&packets[0]).unwrap();
+    assert_eq!(view.src_ip(), "10.0.2.1".parse::<IpAddr>().unwrap());
+    assert_eq!(view.dst_ip(), "127.0.0.1".parse::<IpAddr>().unwrap());
+    assert_eq!(view.transport.dst_port, Some(rig.port()));
+    let payload = &packets[0][view.l4_offset + 8..];
+    let parsed = NetflowParser::default().parse_bytes(payload);
+    assert!(matches!(parsed.packets.first(), Some(NetflowPacket::V5(v)) if v.header.count == 30));
+    // A second later the rest goes.
+    rig.time.fetch_add(1000, Ordering::Relaxed);
+    rig.exporter.pump(true);
+    let s = &rig.exporter.stats().instances[0].collectors[0];
+    assert_eq!((s.datagrams, s.queued, s.dropped), (1010, 0, 0));
+    // A queue that cannot drain loses what does not fit, and says so: every record offered
+    // is sent, queued or counted as dropped.
+    let max = super::collector::MAX_QUEUED as u64;
+    let offered = max + 60_000;
+    let flood: Vec<Exported> = (0..offered as u32).map(flow).collect();
+    rig.send(ExportMsg::Records(c, flood));
+    let s = &rig.exporter.stats().instances[0].collectors[0];
+    let sent = (s.datagrams - 1010) * 30;
+    assert_eq!(s.queued, max);
+    assert!(s.dropped > 0);
+    assert_eq!(sent + s.queued + s.dropped, offered);
+}
