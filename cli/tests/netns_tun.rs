@@ -25,6 +25,11 @@ set firewall family inet filter from-h1 term udp-5001 from destination-port 5001
 set firewall family inet filter from-h1 term udp-5001 then count udp-5001
 set firewall family inet filter from-h1 term udp-5001 then accept
 set firewall family inet filter from-h1 term rest then accept
+set interfaces ge-0/0/0 unit 0 family inet sampling input
+set forwarding-options sampling input rate 1
+set forwarding-options sampling input max-packets-per-second 0
+set services flow-monitoring version-ipfix template lab ipv4-template
+set services flow-monitoring version-ipfix template lab flow-inactive-timeout 60
 ";
 
 /// Echoes UDP on 5001 and 9999 and one TCP connection on 8080; says `ready` once listening.
@@ -153,6 +158,16 @@ impl Router {
     }
 }
 
+impl Router {
+    /// `exit`, then waits for flowsh to finish (it exports the flows it still holds).
+    fn quit(mut self) {
+        writeln!(self.stdin, "exit").unwrap();
+        self.stdin.flush().unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "flowsh exits cleanly: {status}");
+    }
+}
+
 impl Drop for Router {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -174,8 +189,20 @@ fn lab_through(kind: &str) {
     let lab = Lab::new(&format!("netns-{kind}"));
     let id = std::process::id() % 100_000;
     let (tun_a, tun_b) = (format!("f{kind}a{id}"), format!("f{kind}b{id}"));
+    // The collector: a socket of this test, reached through the host's stack.
+    let collector = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    collector.set_nonblocking(true).unwrap();
+    let port = collector.local_addr().unwrap().port();
+    let at = "set forwarding-options sampling family inet output flow-server 127.0.0.1";
     let cfg = lab.path("lab.set");
-    std::fs::write(&cfg, CONFIG.trim_start()).unwrap();
+    std::fs::write(
+        &cfg,
+        format!(
+            "{}{at} port {port}\n{at} version-ipfix template lab\n",
+            CONFIG.trim_start()
+        ),
+    )
+    .unwrap();
     std::fs::write(lab.path("server.py"), SERVER).unwrap();
     std::fs::write(lab.path("client.py"), CLIENT).unwrap();
 
@@ -265,4 +292,39 @@ fn lab_through(kind: &str) {
         ext.contains("filter-discard                     3"),
         "{ext}"
     );
+
+    // J-Flow saw the same traffic: the flows held now...
+    let detail = router.ask(
+        "show services accounting flow-detail destination-address 10.71.2.2/32 protocol udp",
+        "  Packet count: 3,",
+    );
+    assert!(detail.contains("Destination port: 5001"), "{detail}");
+    assert!(detail.contains("Packet count: 5,"), "{detail}");
+    // ...and every record reaches the collector by the time flowsh has exited.
+    router.quit();
+    let mut buf = [0u8; 65_536];
+    let mut datagrams = Vec::new();
+    while let Ok(n) = collector.recv(&mut buf) {
+        datagrams.push(buf[..n].to_vec());
+    }
+    let capture = lab.path("exported.pcap");
+    common::oracle::capture(&datagrams, port, &capture);
+    let d = common::oracle::decode(
+        &capture,
+        port,
+        &["cflow.dstport", "cflow.packets", "cflow.protocol"],
+    );
+    assert!(d.expert.is_empty(), "{}", d.expert);
+    let (ports, packets) = (d.column(0), d.column(1));
+    let sent = |p: &str| -> u64 {
+        ports
+            .iter()
+            .zip(&packets)
+            .filter(|(x, _)| *x == p)
+            .map(|(_, n)| n.parse::<u64>().unwrap())
+            .sum()
+    };
+    assert_eq!(sent("5001"), 5, "UDP 5001 exported");
+    assert_eq!(sent("9999"), 3, "UDP 9999 metered even though discarded");
+    assert!(sent("8080") >= 5, "the TCP connection exported");
 }

@@ -987,6 +987,9 @@ impl Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
+        // Flows still held are exported (forced end) before the engine goes: nothing is lost
+        // at shutdown.
+        self.flush_flows();
         self.broadcast(|| Control::Stop);
         for (_, h) in &mut self.workers {
             if let Some(h) = h.take() {
