@@ -2,7 +2,7 @@
 //! transmit, with the router's own replies (echo, ICMP errors). Deterministic, so tests drive it
 //! packet by packet.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use flowsh_grammar::model::{AddressFamily, Config, RejectType};
@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use crate::filter::{CompiledFilter, Decision, Fields};
 use crate::icmp;
 use crate::jflow::{self, Exported, JflowPlan, JflowState};
+use crate::mirror::session::{Session, SessionKey, Sessions};
+use crate::mirror::{DestinationStats, MirrorCopy, MirrorPlan};
 use crate::packet::{Family, PacketView, ParseError, parse};
 use crate::route::{RouteTable, Target};
 
@@ -37,6 +39,8 @@ pub enum Drop {
     Ipv6OnEthernet,
     /// A packet to the router itself that it does not answer.
     LocalUnhandled,
+    /// A flow a security policy (or the default policy) denies.
+    PolicyDeny,
 }
 
 impl Drop {
@@ -55,6 +59,7 @@ impl Drop {
             Drop::ArpPendingFull => "arp-pending-full",
             Drop::Ipv6OnEthernet => "ipv6-on-ethernet",
             Drop::LocalUnhandled => "local-unhandled",
+            Drop::PolicyDeny => "policy-deny",
         }
     }
 }
@@ -118,6 +123,7 @@ pub struct Compiled {
     pub filters: Vec<CompiledFilter>,
     pub routes: RouteTable,
     pub jflow: JflowPlan,
+    pub mirror: MirrorPlan,
     /// The workers the flow tables and sampling limits are shared between.
     pub shards: u32,
     pub config: Arc<Config>,
@@ -167,6 +173,7 @@ impl Compiled {
             .collect();
         Compiled {
             jflow: JflowPlan::build(cfg, &unit_names),
+            mirror: MirrorPlan::build(cfg, &unit_names, &routes),
             units,
             filters,
             routes,
@@ -250,6 +257,18 @@ struct Counters {
     jflow: JflowState,
     /// Milliseconds of engine uptime, set by the worker before each batch.
     now: u64,
+    /// Flow mode: sessions and what the policies decided.
+    sessions: Sessions,
+    /// Per policy, per rule: sessions it decided; then the default policy's.
+    policy_hits: Vec<Vec<u64>>,
+    default_hits: u64,
+    mirror_stats: Vec<DestinationStats>,
+    /// Per destination: the second and the copies sent in it (rate limit).
+    mirror_rate: Vec<(u64, u32)>,
+    /// Copies waiting for the worker to send them.
+    mirrors: Vec<MirrorCopy>,
+    /// The Ethernet header of the packet at hand (Ethernet ports), for mirror copies.
+    frame_header: Option<[u8; 14]>,
 }
 
 impl Counters {
@@ -420,6 +439,9 @@ impl Counters {
                 Decision::Reject(r) => return self.reject(compiled, unit, view, buf, r),
             }
         }
+        if compiled.mirror.active() && !self.flow_mode(compiled, unit, view, &buf[..len]) {
+            return self.drop(unit, Drop::PolicyDeny);
+        }
         match compiled
             .routes
             .lookup(view.dst, view.family == Family::V4)
@@ -487,6 +509,216 @@ impl Counters {
                     next_hop,
                 }
             }
+        }
+    }
+}
+
+impl Counters {
+    /// Flow mode: the packet's session (decided by the policies on the flow's first packet)
+    /// says whether it passes and which analyzers get a copy. Whether it passes.
+    fn flow_mode(&mut self, compiled: &Compiled, unit: u16, view: &PacketView, ip: &[u8]) -> bool {
+        let key = SessionKey::of(view);
+        let now = self.now;
+        let bytes = ip.len() as u64;
+        // Up to 16 destinations per flow are copied to.
+        let mut dests = [0u16; 16];
+        let (permit, reverse, n) = match self.sessions.find(&key) {
+            Some((s, reverse)) => {
+                s.last = now;
+                s.packets[usize::from(reverse)] += 1;
+                s.bytes[usize::from(reverse)] += bytes;
+                let n = s.decision.mirrors.len().min(dests.len());
+                dests[..n].copy_from_slice(&s.decision.mirrors[..n]);
+                (s.decision.permit, reverse, n)
+            }
+            None => {
+                let decision = compiled.mirror.decide(view, unit);
+                match decision.rule {
+                    Some((p, r)) => {
+                        if let Some(h) = self
+                            .policy_hits
+                            .get_mut(usize::from(p))
+                            .and_then(|p| p.get_mut(usize::from(r)))
+                        {
+                            *h += 1;
+                        }
+                    }
+                    None => self.default_hits += 1,
+                }
+                let n = decision.mirrors.len().min(dests.len());
+                dests[..n].copy_from_slice(&decision.mirrors[..n]);
+                let permit = decision.permit;
+                self.sessions.insert(Session {
+                    key,
+                    input: unit,
+                    decision,
+                    first: now,
+                    last: now,
+                    packets: [1, 0],
+                    bytes: [bytes, 0],
+                });
+                (permit, false, n)
+            }
+        };
+        for &d in &dests[..n] {
+            self.mirror_copy(compiled, d, unit, view, ip, permit, !reverse);
+        }
+        permit
+    }
+
+    /// Queues a copy of the packet for mirror destination `d` (or counts why not).
+    #[allow(clippy::too_many_arguments)]
+    fn mirror_copy(
+        &mut self,
+        compiled: &Compiled,
+        d: u16,
+        unit: u16,
+        view: &PacketView,
+        ip: &[u8],
+        permit: bool,
+        forward: bool,
+    ) {
+        use crate::mirror::{Delivery, encap};
+        use flowsh_grammar::model::Direction;
+        let Some(plan) = compiled.mirror.destinations.get(usize::from(d)) else {
+            return;
+        };
+        let wanted = match plan.direction {
+            Direction::Both => true,
+            Direction::Ingress => forward,
+            Direction::Egress => !forward,
+        };
+        let di = usize::from(d);
+        if !wanted || di >= self.mirror_stats.len() {
+            return;
+        }
+        if plan.rate_limit > 0 {
+            let share = plan.rate_limit.div_ceil(compiled.shards.max(1));
+            let (second, used) = &mut self.mirror_rate[di];
+            if *second != self.now / 1000 {
+                *second = self.now / 1000;
+                *used = 0;
+            }
+            if *used >= share {
+                self.mirror_stats[di].rate_limited += 1;
+                return;
+            }
+            *used += 1;
+        }
+        let interface = compiled
+            .units
+            .get(usize::from(unit))
+            .map(|u| u.interface.as_str());
+        let mut frame = match self.frame_header {
+            Some(h) => [&h[..], ip].concat(),
+            None => encap::frame_of(ip, crate::l2::mac_for(interface.unwrap_or(""))),
+        };
+        if plan.max_len > 0 && frame.len() > plan.max_len as usize {
+            frame.truncate(plan.max_len as usize);
+            self.mirror_stats[di].truncated += 1;
+        }
+        let from = |to: Ipv4Addr| -> Option<Ipv4Addr> {
+            let out = match compiled
+                .routes
+                .lookup(u128::from(u32::from(to)), true)
+                .map(|r| &r.target)
+            {
+                Some(Target::Forward { unit, .. }) | Some(Target::Local { unit }) => *unit,
+                _ => return None,
+            };
+            match compiled.source_address(out, Family::V4) {
+                Some(IpAddr::V4(a)) => Some(a),
+                _ => None,
+            }
+        };
+        let hash = {
+            use std::hash::BuildHasher;
+            foldhash::fast::FixedState::with_seed(7).hash_one((view.src, view.dst, view.protocol))
+        };
+        let networks = &compiled.mirror.networks;
+        let header = |capture_host: Ipv4Addr| encap::Header {
+            capture_host,
+            flags: if permit {
+                encap::flag::PASS
+            } else {
+                encap::flag::DENY
+            } | encap::flag::MIRROR
+                | if forward { encap::flag::INGRESS } else { 0 },
+            source_network: networks.get(usize::from(unit)).map_or("", String::as_str),
+            destination_network: match compiled
+                .routes
+                .lookup(view.dst, view.family == Family::V4)
+                .map(|r| &r.target)
+            {
+                Some(Target::Forward { unit, .. }) | Some(Target::Local { unit }) => {
+                    networks.get(usize::from(*unit)).map_or("", String::as_str)
+                }
+                _ => "",
+            },
+        };
+        let copy = match &plan.delivery {
+            Delivery::Header { analyzer, port } => from(*analyzer).map(|src| MirrorCopy::Ip {
+                dest: d,
+                packet: encap::udp_to(
+                    src,
+                    *analyzer,
+                    (encap::source_port(hash), *port),
+                    &encap::juniper_payload(&header(src), &frame),
+                ),
+            }),
+            Delivery::Vxlan { vtep, vni } => from(*vtep).map(|src| MirrorCopy::Ip {
+                dest: d,
+                packet: encap::udp_to(
+                    src,
+                    *vtep,
+                    (encap::source_port(hash), encap::VXLAN_PORT),
+                    &encap::vxlan_payload(*vni, &frame),
+                ),
+            }),
+            Delivery::Mac(mac) => {
+                frame[..6].copy_from_slice(mac);
+                Some(MirrorCopy::Frame {
+                    dest: d,
+                    mac: *mac,
+                    frame,
+                })
+            }
+            Delivery::Unit {
+                unit: out,
+                header: true,
+                port,
+            } => {
+                let src = match compiled.source_address(*out, Family::V4) {
+                    Some(IpAddr::V4(a)) => a,
+                    _ => Ipv4Addr::UNSPECIFIED,
+                };
+                let packet = encap::udp_to(
+                    src,
+                    Ipv4Addr::BROADCAST,
+                    (encap::source_port(hash), *port),
+                    &encap::juniper_payload(&header(src), &frame),
+                );
+                Some(MirrorCopy::Unit {
+                    dest: d,
+                    unit: *out,
+                    frame: encap::frame_of(&packet, [0xff; 6]),
+                })
+            }
+            Delivery::Unit { unit: out, .. } => Some(MirrorCopy::Unit {
+                dest: d,
+                unit: *out,
+                frame,
+            }),
+            Delivery::Unresolved => None,
+        };
+        let s = &mut self.mirror_stats[di];
+        match copy {
+            Some(c) => {
+                s.packets += 1;
+                s.bytes += ip.len() as u64;
+                self.mirrors.push(c);
+            }
+            None => s.unresolved += 1,
         }
     }
 }
@@ -567,7 +799,85 @@ impl Dataplane {
             })
             .collect();
         c.jflow.apply(&compiled.jflow, compiled.shards, c.now);
+        let (old, new) = (&self.compiled.config, &compiled.config);
+        // Sessions keep their decisions unless the policies or destinations changed.
+        if old.security != new.security
+            || old.mirror_destinations != new.mirror_destinations
+            || old.interfaces != new.interfaces
+        {
+            c.sessions = Sessions::default();
+        }
+        let keep = |names: &[String], old_names: &[String], old: &[DestinationStats]| {
+            names
+                .iter()
+                .map(|n| {
+                    old_names
+                        .iter()
+                        .position(|o| o == n)
+                        .and_then(|i| old.get(i).copied())
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<_>>()
+        };
+        let new_names: Vec<String> = compiled
+            .mirror
+            .destinations
+            .iter()
+            .map(|d| d.name.clone())
+            .collect();
+        let old_names: Vec<String> = self
+            .compiled
+            .mirror
+            .destinations
+            .iter()
+            .map(|d| d.name.clone())
+            .collect();
+        c.mirror_stats = keep(&new_names, &old_names, &c.mirror_stats);
+        c.mirror_rate = vec![(u64::MAX, 0); new_names.len()];
+        c.policy_hits = compiled
+            .mirror
+            .policies
+            .iter()
+            .map(|p| vec![0; p.rules.len()])
+            .collect();
         self.compiled = compiled;
+    }
+
+    /// The Ethernet header of the next packet (Ethernet ports), for mirror copies.
+    #[inline]
+    pub fn set_frame_header(&mut self, header: Option<[u8; 14]>) {
+        self.counters.frame_header = header;
+    }
+
+    /// Mirror copies waiting to be sent, handed over.
+    pub fn take_mirrors(&mut self) -> Vec<MirrorCopy> {
+        std::mem::take(&mut self.counters.mirrors)
+    }
+
+    #[inline]
+    pub fn has_mirrors(&self) -> bool {
+        !self.counters.mirrors.is_empty()
+    }
+
+    /// A copy the worker could not send (no route, no port, an unknown MAC).
+    pub fn count_mirror_unresolved(&mut self, dest: u16) {
+        if let Some(s) = self.counters.mirror_stats.get_mut(usize::from(dest)) {
+            s.unresolved += 1;
+            s.packets = s.packets.saturating_sub(1);
+        }
+    }
+
+    pub fn mirror_stats(&self) -> &[DestinationStats] {
+        &self.counters.mirror_stats
+    }
+
+    /// Per policy, per rule: sessions decided; and the default policy's.
+    pub fn policy_hits(&self) -> (&[Vec<u64>], u64) {
+        (&self.counters.policy_hits, self.counters.default_hits)
+    }
+
+    pub fn sessions(&self) -> &Sessions {
+        &self.counters.sessions
     }
 
     /// Sets the time (milliseconds of engine uptime) for the packets that follow.
@@ -580,10 +890,11 @@ impl Dataplane {
         self.counters.now
     }
 
-    /// Runs flow expiry up to the current time.
+    /// Runs flow expiry up to the current time (and sweeps a few idle sessions).
     pub fn expire(&mut self) {
         let now = self.counters.now;
         self.counters.jflow.expire(now);
+        self.counters.sessions.sweep(now, 1024);
     }
 
     /// Ends every flow now: the end of a replay.

@@ -468,6 +468,13 @@ impl Worker {
                 } else {
                     0
                 };
+                let header = (start >= 14).then(|| {
+                    let mut h = [0u8; 14];
+                    h[..12].copy_from_slice(&buf[..12]);
+                    h[12..].copy_from_slice(&buf[start - 2..start]);
+                    h
+                });
+                self.dp.set_frame_header(header);
                 let packet = &mut buf[start..len];
                 match self.dp.process(unit, packet) {
                     Output::Forward {
@@ -487,9 +494,55 @@ impl Worker {
                     } => self.echo_reply(from, ident, seq, ttl),
                     Output::Dropped(_) => {}
                 }
+                if self.dp.has_mirrors() {
+                    self.send_mirrors();
+                }
             }
         }
         work
+    }
+
+    /// Sends the mirror copies the last packet made.
+    fn send_mirrors(&mut self) {
+        use crate::mirror::MirrorCopy;
+        for copy in self.dp.take_mirrors() {
+            match copy {
+                MirrorCopy::Ip { dest, packet } => {
+                    let to = crate::packet::parse(&packet).map(|v| v.dst_ip());
+                    match to.ok().map(|to| egress(&self.dp.compiled, to)) {
+                        Some((Some(unit), next_hop)) => {
+                            self.dp.count_tx(unit, packet.len());
+                            self.send(unit, &packet, next_hop);
+                        }
+                        _ => self.dp.count_mirror_unresolved(dest),
+                    }
+                }
+                MirrorCopy::Frame { dest, mac, frame } => {
+                    let port = self
+                        .tx
+                        .iter()
+                        .find(|p| p.l2.as_ref().is_some_and(|n| lock(n).knows_mac(mac)));
+                    match port.and_then(|p| p.sender.as_deref()) {
+                        Some(s) if s.send(&frame).is_ok() => {}
+                        _ => self.dp.count_mirror_unresolved(dest),
+                    }
+                }
+                MirrorCopy::Unit { dest, unit, frame } => {
+                    let port = self.unit_tx.get(usize::from(unit)).copied().flatten();
+                    let sent = port.map(|p| &self.tx[p]).and_then(|p| {
+                        let bytes = if p.l2.is_some() {
+                            &frame[..]
+                        } else {
+                            &frame[14..]
+                        };
+                        p.sender.as_deref().map(|s| s.send(bytes).is_ok())
+                    });
+                    if sent != Some(true) {
+                        self.dp.count_mirror_unresolved(dest);
+                    }
+                }
+            }
+        }
     }
 
     /// Sends `count` echo requests towards `target` from the address of the unit the route

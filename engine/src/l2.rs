@@ -108,6 +108,11 @@ impl Neighbors {
         self.table.len()
     }
 
+    /// Whether a neighbor on this port has this MAC (the L2 lookup of mirror destinations).
+    pub fn knows_mac(&self, mac: [u8; 6]) -> bool {
+        self.table.values().any(|m| *m == mac)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.table.is_empty()
     }

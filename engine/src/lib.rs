@@ -12,6 +12,7 @@ pub mod flow;
 pub mod icmp;
 pub mod jflow;
 pub mod l2;
+pub mod mirror;
 pub mod packet;
 pub mod port;
 pub mod route;

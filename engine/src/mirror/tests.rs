@@ -1,0 +1,231 @@
+//! Flow mode on the data plane: decisions kept per flow, copies per destination.
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use crate::build::{Spec, v4};
+use crate::dataplane::{Compiled, Dataplane, Drop, Output};
+use crate::mirror::MirrorCopy;
+use crate::mirror::encap::flag;
+
+const BASE: &str = "
+set interfaces ge-0/0/0 unit 0 family inet address 10.0.1.1/24
+set interfaces ge-0/0/1 unit 0 family inet address 10.0.2.1/24
+set interfaces ge-0/0/2 unit 0 family inet address 10.90.0.1/24
+set interfaces ge-0/0/3 unit 0 analyzer-label ids
+set interfaces ge-0/0/3 unit 0 family inet address 10.95.0.1/24
+set services mirror-destination ids analyzer-address 10.90.0.50
+set services mirror-destination ingress-only analyzer-address 10.90.0.60
+set services mirror-destination ingress-only udp-port 9000
+set services mirror-destination ingress-only traffic-direction ingress
+set services mirror-destination short analyzer-address 10.90.0.70
+set services mirror-destination short maximum-packet-length 64
+set services mirror-destination slow analyzer-address 10.90.0.80
+set services mirror-destination slow rate-limit 5
+set services mirror-destination vtep no-juniper-header
+set services mirror-destination vtep next-hop-mode static
+set services mirror-destination vtep static-next-hop vtep-address 10.90.0.90
+set services mirror-destination vtep static-next-hop vni 5001
+set services mirror-destination inside analyzer-label ids
+set services mirror-destination inside no-juniper-header
+";
+
+fn plane(policies: &str) -> Dataplane {
+    let text: String = format!("{BASE}{policies}")
+        .lines()
+        .map(|l| format!("{}\n", l.trim()))
+        .collect();
+    let cfg = flowsh_grammar::check(&flowsh_grammar::load_text(&text).unwrap().tree)
+        .map_err(|e| flowsh_grammar::check::render_errors(&e))
+        .unwrap();
+    Dataplane::new(Arc::new(Compiled::build(&cfg)))
+}
+
+fn send(d: &mut Dataplane, unit: u16, spec: Spec) -> (Output, Vec<u8>) {
+    let mut buf = spec.build();
+    let original = buf.clone();
+    let out = d.process(unit, &mut buf);
+    (out, original)
+}
+
+/// The copies of the last packet: destination, outer packet or frame.
+fn copies(d: &mut Dataplane) -> Vec<MirrorCopy> {
+    d.take_mirrors()
+}
+
+fn udp(sport: u16, dport: u16) -> Spec {
+    Spec::udp(v4("10.0.1.2"), v4("10.0.2.2"), sport, dport).payload(100)
+}
+
+fn reply(sport: u16, dport: u16) -> Spec {
+    Spec::udp(v4("10.0.2.2"), v4("10.0.1.2"), dport, sport).payload(100)
+}
+
+/// The Juniper header's parts in a copy: outer destination and port, flags, inner frame.
+fn juniper(c: &MirrorCopy) -> (Ipv4Addr, u16, u32, Vec<u8>) {
+    let MirrorCopy::Ip { packet, .. } = c else {
+        panic!("not an IP copy: {c:?}")
+    };
+    let v = crate::packet::parse(packet).unwrap();
+    let udp = &packet[v.l4_offset..];
+    let payload = &udp[8..];
+    let mut at = 0;
+    let mut flags = 0;
+    loop {
+        let (t, l) = (payload[at], usize::from(payload[at + 1]));
+        if t == 2 {
+            flags = u32::from_be_bytes(payload[at + 2..at + 6].try_into().unwrap());
+        }
+        at += 2 + l;
+        if t == 255 {
+            break;
+        }
+    }
+    (
+        v.dst_v4(),
+        v.transport.dst_port.unwrap(),
+        flags,
+        payload[at..].to_vec(),
+    )
+}
+
+#[test]
+fn a_rule_mirrors_every_packet_of_its_flow_both_ways_and_nothing_else() {
+    let mut d = plane(
+        "set security policies policy p rule web match protocol udp
+         set security policies policy p rule web match destination-port 5001
+         set security policies policy p rule web then permit
+         set security policies policy p rule web then mirror-to ids",
+    );
+    let (out, original) = send(&mut d, 0, udp(1000, 5001));
+    assert!(matches!(out, Output::Forward { unit: 1, .. }));
+    let c = copies(&mut d);
+    assert_eq!(c.len(), 1);
+    let (to, port, flags, frame) = juniper(&c[0]);
+    assert_eq!((to, port), (Ipv4Addr::new(10, 90, 0, 50), 8099));
+    assert_eq!(flags, flag::PASS | flag::MIRROR | flag::INGRESS);
+    assert_eq!(
+        &frame[14..],
+        &original[..],
+        "the packet as it arrived, byte for byte"
+    );
+    // The reply belongs to the same flow: copied too, without the ingress bit.
+    send(&mut d, 1, reply(1000, 5001));
+    let c = copies(&mut d);
+    assert_eq!(juniper(&c[0]).2, flag::PASS | flag::MIRROR);
+    // Another flow: no rule mirrors it.
+    send(&mut d, 0, udp(1000, 5002));
+    assert!(copies(&mut d).is_empty());
+    assert_eq!(d.mirror_stats()[0].packets, 2);
+    assert_eq!(d.sessions().len(), 2);
+}
+
+#[test]
+fn policy_level_mirroring_covers_every_rule_and_rules_add_their_own() {
+    let mut d = plane(
+        "set security policies policy p then mirror-to ids
+         set security policies policy p rule a match destination-port 5001
+         set security policies policy p rule a then permit
+         set security policies policy p rule b match destination-port 5002
+         set security policies policy p rule b then permit
+         set security policies policy p rule b then mirror-to [ short slow ]",
+    );
+    send(&mut d, 0, udp(1, 5001));
+    let c = copies(&mut d);
+    assert_eq!(c.len(), 1, "rule a: the policy's destination");
+    send(&mut d, 0, udp(1, 5002));
+    let dests: Vec<u16> = copies(&mut d)
+        .iter()
+        .map(|c| match c {
+            MirrorCopy::Ip { dest, .. } => *dest,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(dests, [0, 2, 3], "rule b: the policy's, then its own");
+}
+
+#[test]
+fn a_denied_flow_is_dropped_and_still_mirrored_marked_deny() {
+    let mut d = plane(
+        "set security policies policy p then mirror-to ids
+         set security policies policy p rule no-telnet match protocol tcp
+         set security policies policy p rule no-telnet match destination-port telnet
+         set security policies policy p rule no-telnet then deny
+         set security policies default-policy deny-all",
+    );
+    let (out, _) = send(
+        &mut d,
+        0,
+        Spec::tcp(v4("10.0.1.2"), v4("10.0.2.2"), 5, 23, 2),
+    );
+    assert_eq!(out, Output::Dropped(Drop::PolicyDeny));
+    assert_eq!(
+        juniper(&copies(&mut d)[0]).2,
+        flag::DENY | flag::MIRROR | flag::INGRESS
+    );
+    // The default policy denies what no rule matches.
+    let (out, _) = send(&mut d, 0, udp(1, 2));
+    assert_eq!(out, Output::Dropped(Drop::PolicyDeny));
+    assert_eq!(d.policy_hits(), (&[vec![1]][..], 1));
+}
+
+#[test]
+fn direction_truncation_and_rate_limit_apply_per_destination() {
+    let mut d = plane(
+        "set security policies policy p rule all then permit
+         set security policies policy p rule all then mirror-to [ ingress-only short slow ]",
+    );
+    d.set_now(1_000);
+    for _ in 0..10 {
+        send(&mut d, 0, udp(1, 2));
+    }
+    send(&mut d, 1, reply(1, 2));
+    let c = copies(&mut d);
+    let count = |dest: u16| {
+        c.iter()
+            .filter(|x| matches!(x, MirrorCopy::Ip { dest: d, .. } if *d == dest))
+            .count()
+    };
+    assert_eq!(count(1), 10, "ingress only: not the reply");
+    assert_eq!(count(2), 11);
+    assert_eq!(count(3), 5, "five a second");
+    let s = d.mirror_stats();
+    assert_eq!((s[3].rate_limited, s[2].truncated), (6, 11));
+    let short = c
+        .iter()
+        .find(|x| matches!(x, MirrorCopy::Ip { dest: 2, .. }))
+        .unwrap();
+    assert_eq!(juniper(short).3.len(), 64);
+    // Next second, five more.
+    d.set_now(2_000);
+    send(&mut d, 0, udp(1, 2));
+    assert!(
+        copies(&mut d)
+            .iter()
+            .any(|x| matches!(x, MirrorCopy::Ip { dest: 3, .. }))
+    );
+}
+
+#[test]
+fn vxlan_and_an_internal_analyzer_by_label() {
+    let mut d = plane(
+        "set security policies policy p rule all then permit
+         set security policies policy p rule all then mirror-to [ vtep inside ]",
+    );
+    let (_, original) = send(&mut d, 0, udp(1, 2));
+    let c = copies(&mut d);
+    let MirrorCopy::Ip { packet, .. } = &c[0] else {
+        panic!("{c:?}")
+    };
+    let v = crate::packet::parse(packet).unwrap();
+    assert_eq!(v.dst_v4(), Ipv4Addr::new(10, 90, 0, 90));
+    assert_eq!(v.transport.dst_port, Some(4789));
+    let vxlan = &packet[v.l4_offset + 8..];
+    assert_eq!(&vxlan[..8], &[0x08, 0, 0, 0, 0, 0x13, 0x89, 0]);
+    assert_eq!(&vxlan[8 + 14..], &original[..]);
+    let MirrorCopy::Unit { unit, frame, .. } = &c[1] else {
+        panic!("{c:?}")
+    };
+    assert_eq!(*unit, 3, "the unit labelled ids");
+    assert_eq!(&frame[14..], &original[..]);
+}
