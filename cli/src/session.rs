@@ -330,6 +330,11 @@ impl Session {
             Action::ShowAccounting(_) | Action::ShowFlowTable | Action::ClearAccounting => {
                 crate::commands::accounting::run(self, line, cmd.action, args, stages)
             }
+            Action::ShowMirrorDestination
+            | Action::ShowSecurityPolicies
+            | Action::ShowSecuritySessions => {
+                crate::commands::mirror::run(self, line, cmd.action, args)
+            }
             Action::Edit(verb) => self.edit(line, command, verb, args),
             Action::Up => self.up(line, args),
             Action::Top => extra(self).unwrap_or_else(|| {

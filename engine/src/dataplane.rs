@@ -834,11 +834,29 @@ impl Dataplane {
             .collect();
         c.mirror_stats = keep(&new_names, &old_names, &c.mirror_stats);
         c.mirror_rate = vec![(u64::MAX, 0); new_names.len()];
+        // Hit counts stay with the rules that stay (by policy and rule name).
+        let old_policies = &self.compiled.mirror.policies;
         c.policy_hits = compiled
             .mirror
             .policies
             .iter()
-            .map(|p| vec![0; p.rules.len()])
+            .map(|p| {
+                let before = old_policies.iter().position(|o| o.name == p.name);
+                p.rules
+                    .iter()
+                    .map(|r| {
+                        before
+                            .and_then(|pi| {
+                                let ri = old_policies[pi]
+                                    .rules
+                                    .iter()
+                                    .position(|o| o.name == r.name)?;
+                                c.policy_hits.get(pi)?.get(ri).copied()
+                            })
+                            .unwrap_or(0)
+                    })
+                    .collect()
+            })
             .collect();
         self.compiled = compiled;
     }

@@ -56,6 +56,14 @@ pub struct Snapshot {
     pub boot_unix_ms: u64,
     /// Busy share of the workers (percent, averaged) over the last 5 and 60 seconds.
     pub load: (f64, f64),
+    /// Per mirror destination (as compiled), summed over the workers.
+    pub mirror: Vec<crate::mirror::DestinationStats>,
+    /// Per policy, per rule: sessions decided; and by the default policy.
+    pub policy_hits: Vec<Vec<u64>>,
+    pub default_hits: u64,
+    /// Sessions held now, and flows decided without one (the table was full).
+    pub sessions: u64,
+    pub sessions_uncached: u64,
 }
 
 /// What `ping` from the router found.
@@ -87,6 +95,9 @@ struct Part {
     jflow: Vec<InstanceStats>,
     now_ms: u64,
     load: (f64, f64),
+    mirror: Vec<crate::mirror::DestinationStats>,
+    policy_hits: (Vec<Vec<u64>>, u64),
+    sessions: (u64, u64),
 }
 
 /// The sending side of a port, known to every worker.
@@ -132,6 +143,7 @@ enum Control {
     /// A packet the router sends itself (an in-band export): routed and sent.
     Inject(Vec<u8>),
     Flows(Sender<Vec<FlowEntry>>),
+    Sessions(Sender<Vec<crate::mirror::session::SessionInfo>>),
     ClearFlows,
     Stop,
 }
@@ -250,6 +262,9 @@ impl Worker {
             jflow: self.dp.jflow().stats(),
             now_ms: self.dp.now(),
             load: (self.load.percent(5), self.load.percent(60)),
+            mirror: self.dp.mirror_stats().to_vec(),
+            policy_hits: (self.dp.policy_hits().0.to_vec(), self.dp.policy_hits().1),
+            sessions: (self.dp.sessions().len() as u64, self.dp.sessions().uncached),
         }
     }
 
@@ -322,6 +337,9 @@ impl Worker {
             }
             Control::Flows(reply) => {
                 let _ = reply.send(self.dp.jflow().flows());
+            }
+            Control::Sessions(reply) => {
+                let _ = reply.send(self.dp.sessions().list());
             }
             Control::ClearFlows => self.dp.clear_jflow(),
             Control::Inject(packet) => self.inject(&packet),
@@ -922,6 +940,11 @@ impl Engine {
             now_ms: 0,
             boot_unix_ms: self.clock.boot_unix_ms(),
             load: (0.0, 0.0),
+            mirror: Vec::new(),
+            policy_hits: Vec::new(),
+            default_hits: 0,
+            sessions: 0,
+            sessions_uncached: 0,
         };
         let n = self.workers.len() as f64;
         for part in self.ask_all(Control::Snapshot) {
@@ -932,6 +955,7 @@ impl Engine {
             s.load.0 += part.load.0 / n;
             s.load.1 += part.load.1 / n;
             merge_jflow(&mut s.jflow, part.jflow);
+            merge_mirror(&mut s, part.mirror, part.policy_hits, part.sessions);
         }
         s.ports.sort_by(|a, b| a.interface.cmp(&b.interface));
         s
@@ -1009,6 +1033,14 @@ impl Engine {
         self.ask_all(Control::Flows).into_iter().flatten().collect()
     }
 
+    /// Every flow-mode session held now.
+    pub fn sessions(&self) -> Vec<crate::mirror::session::SessionInfo> {
+        self.ask_all(Control::Sessions)
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
     /// `clear services accounting flow`.
     pub fn clear_flows(&self) {
         self.broadcast(|| Control::ClearFlows);
@@ -1054,6 +1086,37 @@ impl Drop for Engine {
             let _ = h.join();
         }
     }
+}
+
+/// Sums the flow-mode counters of several workers (all compiled from the same plan).
+fn merge_mirror(
+    s: &mut Snapshot,
+    mirror: Vec<crate::mirror::DestinationStats>,
+    hits: (Vec<Vec<u64>>, u64),
+    sessions: (u64, u64),
+) {
+    if s.mirror.len() < mirror.len() {
+        s.mirror.resize(mirror.len(), Default::default());
+    }
+    for (t, m) in s.mirror.iter_mut().zip(mirror) {
+        t.packets += m.packets;
+        t.bytes += m.bytes;
+        t.truncated += m.truncated;
+        t.rate_limited += m.rate_limited;
+        t.unresolved += m.unresolved;
+    }
+    if s.policy_hits.is_empty() {
+        s.policy_hits = hits.0;
+    } else {
+        for (t, p) in s.policy_hits.iter_mut().zip(hits.0) {
+            for (a, b) in t.iter_mut().zip(p) {
+                *a += b;
+            }
+        }
+    }
+    s.default_hits += hits.1;
+    s.sessions += sessions.0;
+    s.sessions_uncached += sessions.1;
 }
 
 /// Sums instance counters of several workers, by instance name.

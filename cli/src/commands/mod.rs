@@ -4,6 +4,7 @@ pub mod accounting;
 pub mod configuration;
 pub mod engine;
 pub mod help;
+pub mod mirror;
 pub mod operational;
 pub mod tree;
 

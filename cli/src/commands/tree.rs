@@ -20,6 +20,9 @@ pub enum Action {
     ShowAccounting(Accounting),
     ShowFlowTable,
     ClearAccounting,
+    ShowMirrorDestination,
+    ShowSecurityPolicies,
+    ShowSecuritySessions,
     Ping,
     Exit,
     // Configuration mode.
@@ -263,58 +266,88 @@ pub static OPERATIONAL: &[Cmd] = &[
                 Arg::None,
             ),
             group(
+                "security",
+                "Show security information",
+                &[
+                    group(
+                        "flow",
+                        "Show flow information",
+                        &[cmd(
+                            "session",
+                            "Show session information",
+                            Action::ShowSecuritySessions,
+                            Arg::None,
+                        )],
+                    ),
+                    cmd(
+                        "policies",
+                        "Show policy information",
+                        Action::ShowSecurityPolicies,
+                        Arg::Words("[hit-count]"),
+                    ),
+                ],
+            ),
+            group(
                 "services",
                 "Show services information",
-                &[group(
-                    "accounting",
-                    "Show accounting information",
-                    &[
-                        cmd(
-                            "aggregation",
-                            "Show aggregation information",
-                            Action::ShowAccounting(Accounting::Aggregation),
-                            Arg::Words(
-                                "protocol-port | source-prefix | destination-prefix | as [order bytes|packets] [limit N]",
+                &[
+                    group(
+                        "accounting",
+                        "Show accounting information",
+                        &[
+                            cmd(
+                                "aggregation",
+                                "Show aggregation information",
+                                Action::ShowAccounting(Accounting::Aggregation),
+                                Arg::Words(
+                                    "protocol-port | source-prefix | destination-prefix | as [order bytes|packets] [limit N]",
+                                ),
                             ),
-                        ),
-                        cmd(
-                            "errors",
-                            "Show error statistics",
-                            Action::ShowAccounting(Accounting::Errors),
-                            Arg::None,
-                        ),
-                        cmd(
-                            "flow",
-                            "Show flow statistics",
-                            Action::ShowAccounting(Accounting::Flow),
-                            Arg::None,
-                        ),
-                        cmd(
-                            "flow-detail",
-                            "Show flow details",
-                            Action::ShowAccounting(Accounting::FlowDetail),
-                            FLOW_QUERY,
-                        ),
-                        cmd(
-                            "memory",
-                            "Show memory statistics",
-                            Action::ShowAccounting(Accounting::Memory),
-                            Arg::None,
-                        ),
-                        cmd(
-                            "status",
-                            "Show status information",
-                            Action::ShowAccounting(Accounting::Status),
-                            Arg::None,
-                        ),
-                        cmd(
-                            "usage",
-                            "Show usage statistics",
-                            Action::ShowAccounting(Accounting::Usage),
-                            Arg::None,
-                        ),
-                    ],
-                )],
+                            cmd(
+                                "errors",
+                                "Show error statistics",
+                                Action::ShowAccounting(Accounting::Errors),
+                                Arg::None,
+                            ),
+                            cmd(
+                                "flow",
+                                "Show flow statistics",
+                                Action::ShowAccounting(Accounting::Flow),
+                                Arg::None,
+                            ),
+                            cmd(
+                                "flow-detail",
+                                "Show flow details",
+                                Action::ShowAccounting(Accounting::FlowDetail),
+                                FLOW_QUERY,
+                            ),
+                            cmd(
+                                "memory",
+                                "Show memory statistics",
+                                Action::ShowAccounting(Accounting::Memory),
+                                Arg::None,
+                            ),
+                            cmd(
+                                "status",
+                                "Show status information",
+                                Action::ShowAccounting(Accounting::Status),
+                                Arg::None,
+                            ),
+                            cmd(
+                                "usage",
+                                "Show usage statistics",
+                                Action::ShowAccounting(Accounting::Usage),
+                                Arg::None,
+                            ),
+                        ],
+                    ),
+                    cmd(
+                        "mirror-destination",
+                        "Show mirror destination information",
+                        Action::ShowMirrorDestination,
+                        Arg::Words("[<name>]"),
+                    ),
+                ],
             ),
             group(
                 "system",

@@ -3,6 +3,7 @@
 pub mod accounting;
 pub mod firewall;
 pub mod interfaces;
+pub mod mirror;
 pub mod route;
 
 /// `00:01:02`, or `1d 02:03:04` past a day, as Junos prints route ages.
