@@ -332,9 +332,9 @@ impl Session {
             }
             Action::ShowMirrorDestination
             | Action::ShowSecurityPolicies
-            | Action::ShowSecuritySessions => {
-                crate::commands::mirror::run(self, line, cmd.action, args)
-            }
+            | Action::ShowSecuritySessions
+            | Action::ShowPortMirroring
+            | Action::ShowAnalyzer => crate::commands::mirror::run(self, line, cmd.action, args),
             Action::Edit(verb) => self.edit(line, command, verb, args),
             Action::Up => self.up(line, args),
             Action::Top => extra(self).unwrap_or_else(|| {

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use common::{Lab, out};
 use flowsh_engine::build::{Spec, v4};
-use flowsh_engine::port::write_capture;
+use flowsh_engine::port::{Port, write_capture};
 
 const CONFIG: &str = "
 set interfaces ge-0/0/0 unit 0 family inet address 10.0.1.1/24
@@ -161,4 +161,66 @@ fn selected_flows_reach_the_analyzers_decodable_and_byte_identical() {
     assert!(text.contains("Truncated: 6,"), "{text}");
     assert!(text.contains("Total sessions: 4"), "{text}");
     assert!(text.contains("Mirror: ids, vtep"), "{text}");
+}
+
+#[test]
+fn port_mirroring_and_analyzers_show_what_they_copied() {
+    let lab = Lab::new("port-mirror");
+    let cfg = lab.path("pm.conf");
+    std::fs::write(
+        &cfg,
+        "set interfaces ge-0/0/0 unit 0 family inet address 10.0.1.1/24
+set interfaces ge-0/0/0 unit 0 family inet filter input f
+set interfaces ge-0/0/1 unit 0 family inet address 10.0.2.1/24
+set interfaces ge-0/0/2 unit 0 family inet address 10.90.0.1/24
+set forwarding-options port-mirroring input rate 2
+set forwarding-options port-mirroring input maximum-packet-length 60
+set forwarding-options port-mirroring family inet output interface ge-0/0/2.0 next-hop 10.90.0.50
+set forwarding-options analyzer span input ingress interface ge-0/0/0.0
+set forwarding-options analyzer span output interface ge-0/0/2.0
+set firewall family inet filter f term web from destination-port 80
+set firewall family inet filter f term web then port-mirror
+set firewall family inet filter f term web then accept
+set firewall family inet filter f term rest then accept
+",
+    )
+    .unwrap();
+    let (c, s) = (v4("10.0.1.2"), v4("10.0.2.2"));
+    let packets: Vec<Vec<u8>> = (0..10u16)
+        .map(|i| Spec::udp(c, s, 1000, 80 + i % 2).payload(100).build())
+        .collect();
+    let capture = lab.path("in.pcap");
+    write_capture(&capture, &packets).unwrap();
+    let copies = lab.path("copies.pcap");
+    let o = lab.replay(
+        &cfg,
+        &capture,
+        &[
+            "--port",
+            &format!("ge-0/0/2=pcap-out:{}", copies.display()),
+            "-c",
+            "show forwarding-options port-mirroring; show forwarding-options analyzer",
+        ],
+    );
+    let text = out(&o);
+    assert!(o.status.success(), "{text}");
+    let shown: Vec<&str> = text.lines().skip(2).collect();
+    insta::assert_snapshot!(shown.join("\n"));
+    // Out of ge-0/0/2: of 5 filter candidates, 1 in 2 (2 copies) cut to 60; 10 analyzer copies.
+    let mut port = flowsh_engine::port::PcapIn::open(&copies).unwrap();
+    let mut buf = [0u8; 2000];
+    let mut lengths = Vec::new();
+    while let Ok(flowsh_engine::port::Rx::Packet { len, .. }) = port.recv(&mut buf) {
+        lengths.push(len);
+    }
+    assert_eq!(
+        lengths.iter().filter(|&&l| l == 60).count(),
+        2,
+        "{lengths:?}"
+    );
+    assert_eq!(
+        lengths.iter().filter(|&&l| l == 128).count(),
+        10,
+        "{lengths:?}"
+    );
 }

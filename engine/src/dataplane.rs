@@ -12,10 +12,12 @@ use std::collections::BTreeMap;
 use crate::filter::{CompiledFilter, Decision, Fields};
 use crate::icmp;
 use crate::jflow::{self, Exported, JflowPlan, JflowState};
+use crate::mirror::port::{PortMirrorPlan, PortMirrorStats, picker};
 use crate::mirror::session::{Session, SessionKey, Sessions};
 use crate::mirror::{DestinationStats, MirrorCopy, MirrorPlan};
 use crate::packet::{Family, PacketView, ParseError, parse};
 use crate::route::{RouteTable, Target};
+use crate::sampling::Sampler;
 
 /// Why a packet was dropped: each is a counter, per unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -124,6 +126,7 @@ pub struct Compiled {
     pub routes: RouteTable,
     pub jflow: JflowPlan,
     pub mirror: MirrorPlan,
+    pub port_mirror: PortMirrorPlan,
     /// The workers the flow tables and sampling limits are shared between.
     pub shards: u32,
     pub config: Arc<Config>,
@@ -174,6 +177,7 @@ impl Compiled {
         Compiled {
             jflow: JflowPlan::build(cfg, &unit_names),
             mirror: MirrorPlan::build(cfg, &unit_names, &routes),
+            port_mirror: PortMirrorPlan::build(cfg, &unit_names),
             units,
             filters,
             routes,
@@ -269,6 +273,9 @@ struct Counters {
     mirrors: Vec<MirrorCopy>,
     /// The Ethernet header of the packet at hand (Ethernet ports), for mirror copies.
     frame_header: Option<[u8; 14]>,
+    /// Port-mirroring instances, then analyzers: counters and 1-in-N state.
+    port_mirror_stats: Vec<PortMirrorStats>,
+    port_mirror_picks: Vec<Sampler>,
 }
 
 impl Counters {
@@ -428,9 +435,26 @@ impl Counters {
         samples: &mut Samples,
     ) -> Output {
         let len = usize::from(view.length);
+        let mirroring = compiled.port_mirror.active();
+        if mirroring {
+            for &a in compiled
+                .port_mirror
+                .unit_ingress
+                .get(usize::from(unit))
+                .into_iter()
+                .flatten()
+            {
+                self.analyzer_copy(compiled, a, view, &buf[..len]);
+            }
+        }
+        let mut mirrored = false;
         if let Some(fi) = fam.filter_input {
             let verdict = self.run_filter(compiled, fi, view, unit, len);
             samples.input |= verdict.sample;
+            let selected = verdict.port_mirror || verdict.port_mirror_instance.is_some();
+            if selected && mirroring {
+                mirrored = self.filter_mirror(compiled, fi, &verdict, view, &buf[..len]);
+            }
             match verdict.decision {
                 Decision::Accept => {}
                 Decision::Discard | Decision::ImplicitDiscard => {
@@ -486,6 +510,12 @@ impl Counters {
                     if verdict.sample {
                         samples.output = Some(out);
                     }
+                    if (verdict.port_mirror || verdict.port_mirror_instance.is_some())
+                        && mirroring
+                        && !(mirrored && compiled.port_mirror.mirror_once)
+                    {
+                        self.filter_mirror(compiled, fo, &verdict, view, &buf[..len]);
+                    }
                     match verdict.decision {
                         Decision::Accept => {}
                         Decision::Discard | Decision::ImplicitDiscard => {
@@ -502,6 +532,12 @@ impl Counters {
                 {
                     samples.output = Some(out);
                 }
+                if mirroring {
+                    let egress = compiled.port_mirror.unit_egress.get(usize::from(out));
+                    for &a in egress.into_iter().flatten() {
+                        self.analyzer_copy(compiled, a, view, &buf[..len]);
+                    }
+                }
                 self.tx(out, len);
                 Output::Forward {
                     unit: out,
@@ -514,6 +550,115 @@ impl Counters {
 }
 
 impl Counters {
+    /// `then port-mirror` / `port-mirror-instance NAME`: a copy for the instance's outputs.
+    /// Whether the packet was mirrored.
+    fn filter_mirror(
+        &mut self,
+        compiled: &Compiled,
+        filter: usize,
+        verdict: &crate::filter::Verdict,
+        view: &PacketView,
+        ip: &[u8],
+    ) -> bool {
+        let name = verdict
+            .port_mirror_instance
+            .and_then(|i| {
+                compiled.filters[filter]
+                    .mirror_instances
+                    .get(usize::from(i))
+            })
+            .map(String::as_str);
+        let Some(i) = compiled.port_mirror.instance(name) else {
+            return false;
+        };
+        let plan = &compiled.port_mirror.instances[usize::from(i)];
+        let slot = usize::from(i);
+        self.port_mirror_stats[slot].candidates += 1;
+        if !self.port_mirror_picks[slot].take(self.now) {
+            return false;
+        }
+        let family = usize::from(view.family == Family::V6);
+        let outputs = plan.outputs[family].clone();
+        let mut sent = false;
+        for o in &outputs {
+            sent |= self.port_mirror_out(compiled, slot, o, plan.max_len, ip);
+        }
+        sent
+    }
+
+    /// A packet crossing an interface analyzer `a` watches.
+    fn analyzer_copy(&mut self, compiled: &Compiled, a: u16, view: &PacketView, ip: &[u8]) {
+        let pm = &compiled.port_mirror;
+        let Some(plan) = pm.analyzers.get(usize::from(a)) else {
+            return;
+        };
+        let slot = pm.instances.len() + usize::from(a);
+        self.port_mirror_stats[slot].candidates += 1;
+        if !self.port_mirror_picks[slot].take(self.now) {
+            return;
+        }
+        let _ = view;
+        let output = plan.output.clone();
+        self.port_mirror_out(compiled, slot, &output, plan.max_len, ip);
+    }
+
+    /// Queues one port-mirroring copy; whether it had somewhere to go.
+    fn port_mirror_out(
+        &mut self,
+        compiled: &Compiled,
+        slot: usize,
+        output: &crate::mirror::port::Output,
+        max_len: u32,
+        ip: &[u8],
+    ) -> bool {
+        use crate::mirror::port::Output as Out;
+        let mut packet = ip.to_vec();
+        let s = &mut self.port_mirror_stats[slot];
+        if max_len > 0 && packet.len() > max_len as usize {
+            packet.truncate(max_len as usize);
+            s.truncated += 1;
+        }
+        let copy = match output {
+            Out::Unit { unit, next_hop } => Some(MirrorCopy::Out {
+                unit: *unit,
+                next_hop: *next_hop,
+                packet,
+            }),
+            Out::Gre(to) => {
+                let from = match compiled
+                    .routes
+                    .lookup(u128::from(u32::from(*to)), true)
+                    .map(|r| &r.target)
+                {
+                    Some(Target::Forward { unit, .. }) | Some(Target::Local { unit }) => {
+                        compiled.source_address(*unit, Family::V4)
+                    }
+                    _ => None,
+                };
+                match from {
+                    Some(IpAddr::V4(from)) => Some(MirrorCopy::Routed {
+                        packet: crate::mirror::port::gre(from, *to, &packet),
+                    }),
+                    _ => None,
+                }
+            }
+            Out::Missing => None,
+        };
+        let s = &mut self.port_mirror_stats[slot];
+        match copy {
+            Some(c) => {
+                s.packets += 1;
+                s.bytes += ip.len() as u64;
+                self.mirrors.push(c);
+                true
+            }
+            None => {
+                s.unresolved += 1;
+                false
+            }
+        }
+    }
+
     /// Flow mode: the packet's session (decided by the policies on the flow's first packet)
     /// says whether it passes and which analyzers get a copy. Whether it passes.
     fn flow_mode(&mut self, compiled: &Compiled, unit: u16, view: &PacketView, ip: &[u8]) -> bool {
@@ -834,6 +979,17 @@ impl Dataplane {
             .collect();
         c.mirror_stats = keep(&new_names, &old_names, &c.mirror_stats);
         c.mirror_rate = vec![(u64::MAX, 0); new_names.len()];
+        let pm = &compiled.port_mirror;
+        let slots = pm.instances.len() + pm.analyzers.len();
+        if c.port_mirror_stats.len() != slots {
+            c.port_mirror_stats = vec![PortMirrorStats::default(); slots];
+        }
+        c.port_mirror_picks = pm
+            .instances
+            .iter()
+            .map(|i| picker(i.rate, i.run_length))
+            .chain(pm.analyzers.iter().map(|a| picker(a.rate, 0)))
+            .collect();
         // Hit counts stay with the rules that stay (by policy and rule name).
         let old_policies = &self.compiled.mirror.policies;
         c.policy_hits = compiled
@@ -887,6 +1043,11 @@ impl Dataplane {
 
     pub fn mirror_stats(&self) -> &[DestinationStats] {
         &self.counters.mirror_stats
+    }
+
+    /// Port-mirroring instances, then analyzers.
+    pub fn port_mirror_stats(&self) -> &[PortMirrorStats] {
+        &self.counters.port_mirror_stats
     }
 
     /// Per policy, per rule: sessions decided; and the default policy's.

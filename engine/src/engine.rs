@@ -64,6 +64,8 @@ pub struct Snapshot {
     /// Sessions held now, and flows decided without one (the table was full).
     pub sessions: u64,
     pub sessions_uncached: u64,
+    /// Port-mirroring instances, then analyzers (as compiled), summed over the workers.
+    pub port_mirror: Vec<crate::mirror::port::PortMirrorStats>,
 }
 
 /// What `ping` from the router found.
@@ -98,6 +100,7 @@ struct Part {
     mirror: Vec<crate::mirror::DestinationStats>,
     policy_hits: (Vec<Vec<u64>>, u64),
     sessions: (u64, u64),
+    port_mirror: Vec<crate::mirror::port::PortMirrorStats>,
 }
 
 /// The sending side of a port, known to every worker.
@@ -265,6 +268,7 @@ impl Worker {
             mirror: self.dp.mirror_stats().to_vec(),
             policy_hits: (self.dp.policy_hits().0.to_vec(), self.dp.policy_hits().1),
             sessions: (self.dp.sessions().len() as u64, self.dp.sessions().uncached),
+            port_mirror: self.dp.port_mirror_stats().to_vec(),
         }
     }
 
@@ -543,6 +547,22 @@ impl Worker {
                     match port.and_then(|p| p.sender.as_deref()) {
                         Some(s) if s.send(&frame).is_ok() => {}
                         _ => self.dp.count_mirror_unresolved(dest),
+                    }
+                }
+                MirrorCopy::Out {
+                    unit,
+                    next_hop,
+                    packet,
+                } => {
+                    self.dp.count_tx(unit, packet.len());
+                    self.send(unit, &packet, next_hop);
+                }
+                MirrorCopy::Routed { packet } => {
+                    if let Ok(to) = crate::packet::parse(&packet).map(|v| v.dst_ip())
+                        && let (Some(unit), next_hop) = egress(&self.dp.compiled, to)
+                    {
+                        self.dp.count_tx(unit, packet.len());
+                        self.send(unit, &packet, next_hop);
                     }
                 }
                 MirrorCopy::Unit { dest, unit, frame } => {
@@ -945,6 +965,7 @@ impl Engine {
             default_hits: 0,
             sessions: 0,
             sessions_uncached: 0,
+            port_mirror: Vec::new(),
         };
         let n = self.workers.len() as f64;
         for part in self.ask_all(Control::Snapshot) {
@@ -956,6 +977,17 @@ impl Engine {
             s.load.1 += part.load.1 / n;
             merge_jflow(&mut s.jflow, part.jflow);
             merge_mirror(&mut s, part.mirror, part.policy_hits, part.sessions);
+            if s.port_mirror.len() < part.port_mirror.len() {
+                s.port_mirror
+                    .resize(part.port_mirror.len(), Default::default());
+            }
+            for (t, p) in s.port_mirror.iter_mut().zip(part.port_mirror) {
+                t.candidates += p.candidates;
+                t.packets += p.packets;
+                t.bytes += p.bytes;
+                t.truncated += p.truncated;
+                t.unresolved += p.unresolved;
+            }
         }
         s.ports.sort_by(|a, b| a.interface.cmp(&b.interface));
         s

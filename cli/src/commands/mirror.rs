@@ -25,6 +25,8 @@ pub fn run(s: &mut Session, line: &str, action: Action, args: &[Word]) -> Reply 
             Reply::ok(view::hit_count(&snap))
         }
         (Action::ShowSecuritySessions, []) => Reply::ok(view::sessions(&snap, engine.sessions())),
+        (Action::ShowPortMirroring, []) => Reply::ok(view::port_mirroring(&snap)),
+        (Action::ShowAnalyzer, []) => Reply::ok(view::analyzers(&snap)),
         (Action::ShowMirrorDestination, _) => bad(1),
         _ => bad(0),
     }

@@ -23,6 +23,8 @@ pub enum Action {
     ShowMirrorDestination,
     ShowSecurityPolicies,
     ShowSecuritySessions,
+    ShowPortMirroring,
+    ShowAnalyzer,
     Ping,
     Exit,
     // Configuration mode.
@@ -252,6 +254,24 @@ pub static OPERATIONAL: &[Cmd] = &[
                 "Show the J-Flow flow table",
                 Action::ShowFlowTable,
                 FLOW_QUERY,
+            ),
+            group(
+                "forwarding-options",
+                "Show forwarding-options information",
+                &[
+                    cmd(
+                        "analyzer",
+                        "Show analyzer information",
+                        Action::ShowAnalyzer,
+                        Arg::None,
+                    ),
+                    cmd(
+                        "port-mirroring",
+                        "Show port-mirroring information",
+                        Action::ShowPortMirroring,
+                        Arg::None,
+                    ),
+                ],
             ),
             cmd(
                 "interfaces",

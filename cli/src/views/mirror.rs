@@ -233,3 +233,98 @@ pub fn sessions(s: &Snapshot, mut sessions: Vec<SessionInfo>) -> String {
     let _ = writeln!(out, "Total sessions: {}", sessions.len());
     out
 }
+
+/// `show forwarding-options port-mirroring`: each instance's input and output parameters.
+pub fn port_mirroring(s: &Snapshot) -> String {
+    let pm = &s.compiled.port_mirror;
+    if pm.instances.is_empty() {
+        return "Port mirroring is not configured\n".into();
+    }
+    let mut out = String::new();
+    for (i, inst) in pm.instances.iter().enumerate() {
+        let c = s.port_mirror.get(i).copied().unwrap_or_default();
+        let name = if inst.name.is_empty() {
+            "&global_instance"
+        } else {
+            &inst.name
+        };
+        let _ = write!(
+            out,
+            "Instance Name: {name}\n  Instance Id: {}\n  Input parameters:\n    Rate                  : {}\n    \
+             Run-length            : {}\n    Maximum-packet-length : {}\n  Output parameters:\n    \
+             Family              State     Destination          Next-hop\n",
+            i + 1,
+            inst.rate,
+            inst.run_length,
+            inst.max_len
+        );
+        for (family, dest, next_hop) in &inst.shown {
+            let up = s
+                .compiled
+                .units
+                .iter()
+                .any(|u| (u.name == *dest || u.interface == *dest) && u.up);
+            let _ = writeln!(
+                out,
+                "    {family:<20}{:<10}{dest:<21}{next_hop}",
+                if up { "up" } else { "down" }
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  Statistics:\n    Candidates: {}, Mirrored: {}, Bytes: {}, Truncated: {}, Unresolved: {}",
+            c.candidates, c.packets, c.bytes, c.truncated, c.unresolved
+        );
+    }
+    out
+}
+
+/// `show forwarding-options analyzer`.
+pub fn analyzers(s: &Snapshot) -> String {
+    let pm = &s.compiled.port_mirror;
+    if pm.analyzers.is_empty() {
+        return "No analyzers configured\n".into();
+    }
+    let unit = |u: &u16| {
+        s.compiled
+            .units
+            .get(usize::from(*u))
+            .map_or("-".to_string(), |u| u.name.clone())
+    };
+    let mut out = String::new();
+    for (i, a) in pm.analyzers.iter().enumerate() {
+        let c = s
+            .port_mirror
+            .get(pm.instances.len() + i)
+            .copied()
+            .unwrap_or_default();
+        let state = if matches!(a.output, flowsh_engine::mirror::port::Output::Missing) {
+            "down"
+        } else {
+            "up"
+        };
+        let list = |v: &[u16]| {
+            let names: Vec<String> = v.iter().map(unit).collect();
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        };
+        let _ = write!(
+            out,
+            " Analyzer name                    : {}\n  Mirror rate                     : {}\n  \
+             Maximum packet length           : {}\n  State                           : {state}\n  \
+             Ingress monitored interfaces    : {}\n  Egress monitored interfaces     : {}\n  \
+             Output interface                : {}\n  Mirrored packets                : {}\n",
+            a.name,
+            a.rate,
+            a.max_len,
+            list(&a.ingress),
+            list(&a.egress),
+            a.shown_output,
+            c.packets
+        );
+    }
+    out
+}

@@ -4,6 +4,7 @@
 //! the Juniper header, in VXLAN, or as bare frames by L2 lookup.
 
 pub mod encap;
+pub mod port;
 pub mod session;
 
 use std::net::Ipv4Addr;
@@ -306,6 +307,14 @@ pub enum MirrorCopy {
         unit: u16,
         frame: Vec<u8>,
     },
+    /// A port-mirroring or analyzer copy: an IP packet out of a unit, towards a next hop.
+    Out {
+        unit: u16,
+        next_hop: Option<std::net::IpAddr>,
+        packet: Vec<u8>,
+    },
+    /// A packet of the router's own (GRE to a remote analyzer), routed.
+    Routed { packet: Vec<u8> },
 }
 
 #[cfg(test)]

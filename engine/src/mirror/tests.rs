@@ -229,3 +229,63 @@ fn vxlan_and_an_internal_analyzer_by_label() {
     assert_eq!(*unit, 3, "the unit labelled ids");
     assert_eq!(&frame[14..], &original[..]);
 }
+
+const PORT_MIRRORING: &str = "
+set forwarding-options port-mirroring input rate 2
+set forwarding-options port-mirroring input maximum-packet-length 60
+set forwarding-options port-mirroring family inet output interface ge-0/0/2.0 next-hop 10.90.0.50
+set forwarding-options port-mirroring instance all input rate 1
+set forwarding-options port-mirroring instance all family inet output interface ge-0/0/3.0
+set forwarding-options analyzer span input ingress interface ge-0/0/1.0
+set forwarding-options analyzer span output ip-address 10.90.0.77
+set firewall family inet filter f term web from destination-port 80
+set firewall family inet filter f term web then port-mirror
+set firewall family inet filter f term web then accept
+set firewall family inet filter f term dns from destination-port 53
+set firewall family inet filter f term dns then port-mirror-instance all
+set firewall family inet filter f term dns then accept
+set firewall family inet filter f term rest then accept
+set interfaces ge-0/0/0 unit 0 family inet filter input f
+";
+
+#[test]
+fn port_mirroring_copies_what_the_filter_selects_and_analyzers_what_crosses_their_ports() {
+    let mut d = plane(PORT_MIRRORING);
+    // The global instance: 1 in 2, cut to 60 bytes, towards its next hop.
+    for _ in 0..4 {
+        send(&mut d, 0, udp(1, 80));
+    }
+    let c = copies(&mut d);
+    assert_eq!(c.len(), 2);
+    let MirrorCopy::Out {
+        unit,
+        next_hop,
+        packet,
+    } = &c[0]
+    else {
+        panic!("{c:?}")
+    };
+    assert_eq!((*unit, *next_hop), (2, Some("10.90.0.50".parse().unwrap())));
+    assert_eq!(packet.len(), 60);
+    // The named instance: every one, whole, out of ge-0/0/3.0.
+    let (_, original) = send(&mut d, 0, udp(1, 53));
+    let c = copies(&mut d);
+    assert!(
+        matches!(&c[..], [MirrorCopy::Out { unit: 3, packet, .. }] if *packet == original),
+        "{c:?}"
+    );
+    send(&mut d, 0, udp(1, 443));
+    assert!(copies(&mut d).is_empty(), "not selected");
+    // The analyzer: what comes in on ge-0/0/1.0, in GRE to its remote address.
+    let (_, original) = send(&mut d, 1, reply(1, 443));
+    let c = copies(&mut d);
+    let [MirrorCopy::Routed { packet }] = &c[..] else {
+        panic!("{c:?}")
+    };
+    let v = crate::packet::parse(packet).unwrap();
+    assert_eq!((v.protocol, v.dst_v4()), (47, Ipv4Addr::new(10, 90, 0, 77)));
+    assert_eq!(&packet[24..], &original[..]);
+    let s = d.port_mirror_stats();
+    assert_eq!((s[0].candidates, s[0].packets, s[0].truncated), (4, 2, 2));
+    assert_eq!((s[1].packets, s[2].packets), (1, 1));
+}
