@@ -56,6 +56,41 @@ print("ready", flush=True)
 for t in ts: t.join()
 "#;
 
+/// The analyzer: counts the frames it receives that carry UDP port 5001 (either way), up to
+/// `want`, or until a few seconds pass without one; says `ready` once listening.
+const SNIFFER: &str = r#"
+import socket, sys
+dev, want = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(3)); s.bind((dev, 0)); s.settimeout(5)
+print("ready", flush=True)
+got = 0
+try:
+    while got < want:
+        f = s.recv(2000)
+        if len(f) > 37 and f[12:14] == b"\x08\x00" and f[23] == 17:
+            ihl = (f[14] & 15) * 4
+            sp = int.from_bytes(f[14 + ihl:16 + ihl], "big"); dp = int.from_bytes(f[16 + ihl:18 + ihl], "big")
+            if 5001 in (sp, dp):
+                got += 1
+except socket.timeout:
+    pass
+print(got, flush=True)
+"#;
+
+/// The analyzer's MAC in the TAP lab.
+const ANALYZER_MAC: &str = "02:00:00:00:99:01";
+
+/// On TAP: flow mode mirrors the UDP 5001 flow, bare, to the analyzer's MAC (L2 lookup).
+const L2_MIRROR: &str = "
+set interfaces ge-0/0/2 unit 0 family inet address 10.71.9.1/24
+set services mirror-destination ana no-juniper-header
+set services mirror-destination ana analyzer-mac-address 02:00:00:00:99:01
+set security policies policy lab rule udp-5001 match protocol udp
+set security policies policy lab rule udp-5001 match destination-port 5001
+set security policies policy lab rule udp-5001 then permit
+set security policies policy lab rule udp-5001 then mirror-to ana
+";
+
 /// `udp HOST PORT N`: how many of N datagrams came back; `tcp HOST PORT`: the echoed text.
 const CLIENT: &str = r#"
 import socket, sys
@@ -189,6 +224,8 @@ fn lab_through(kind: &str) {
     let lab = Lab::new(&format!("netns-{kind}"));
     let id = std::process::id() % 100_000;
     let (tun_a, tun_b) = (format!("f{kind}a{id}"), format!("f{kind}b{id}"));
+    let tap_ana = format!("f{kind}n{id}");
+    let ethernet = kind == "tap";
     // The collector: a socket of this test, reached through the host's stack.
     let collector = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     collector.set_nonblocking(true).unwrap();
@@ -198,16 +235,18 @@ fn lab_through(kind: &str) {
     std::fs::write(
         &cfg,
         format!(
-            "{}{at} port {port}\n{at} version-ipfix template lab\n",
-            CONFIG.trim_start()
+            "{}{at} port {port}\n{at} version-ipfix template lab\n{}",
+            CONFIG.trim_start(),
+            if ethernet { L2_MIRROR.trim_start() } else { "" }
         ),
     )
     .unwrap();
     std::fs::write(lab.path("server.py"), SERVER).unwrap();
     std::fs::write(lab.path("client.py"), CLIENT).unwrap();
+    std::fs::write(lab.path("sniffer.py"), SNIFFER).unwrap();
 
-    let mut child = lab
-        .command()
+    let mut command = lab.command();
+    command
         .arg("--config")
         .arg(&cfg)
         // Two workers: each reads one device, so forwarding crosses workers.
@@ -215,7 +254,11 @@ fn lab_through(kind: &str) {
         .arg("--port")
         .arg(format!("ge-0/0/0={kind}:{tun_a}"))
         .arg("--port")
-        .arg(format!("ge-0/0/1={kind}:{tun_b}"))
+        .arg(format!("ge-0/0/1={kind}:{tun_b}"));
+    if ethernet {
+        command.arg("--port").arg(format!("ge-0/0/2=tap:{tap_ana}"));
+    }
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -234,9 +277,31 @@ fn lab_through(kind: &str) {
 
     let h1 = Netns::new(format!("f{kind}h1-{id}"));
     let h2 = Netns::new(format!("f{kind}h2-{id}"));
-    let ethernet = kind == "tap";
     h1.attach(&tun_a, "10.71.1.2/24", ethernet.then_some("10.71.1.1"));
     h2.attach(&tun_b, "10.71.2.2/24", ethernet.then_some("10.71.2.1"));
+    // The analyzer (TAP only): its MAC is known to the router once it has spoken (ARP).
+    let analyzer = ethernet.then(|| {
+        let ana = Netns::new(format!("f{kind}an-{id}"));
+        run(&["ip", "link", "set", &tap_ana, "address", ANALYZER_MAC]);
+        ana.attach(&tap_ana, "10.71.9.2/24", Some("10.71.9.1"));
+        let o = ana.exec(&["ping", "-c", "1", "-W", "2", "10.71.9.1"]);
+        assert!(
+            o.status.success(),
+            "the analyzer reaches the router: {}",
+            out(&o)
+        );
+        let sniffer = lab.path("sniffer.py").display().to_string();
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &ana.0, PY, &sniffer, &tap_ana, "10"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut ready = String::new();
+        stdout.read_line(&mut ready).unwrap();
+        assert_eq!(ready.trim(), "ready");
+        (ana, child, stdout)
+    });
 
     let ping = |ns: &Netns, dst: &str| ns.exec(&["ping", "-c", "3", "-i", "0.2", "-W", "2", dst]);
     let o = ping(&h1, "10.71.1.1");
@@ -271,6 +336,16 @@ fn lab_through(kind: &str) {
     );
     let _ = server.kill();
     let _ = server.wait();
+    if let Some((_ana, mut sniffer, mut stdout)) = analyzer {
+        // Five requests and five replies of the UDP 5001 flow, each copied to the analyzer.
+        let mut count = String::new();
+        stdout.read_line(&mut count).unwrap();
+        let _ = sniffer.wait();
+        assert_eq!(count.trim(), "10", "copies at the analyzer MAC");
+        let shown = router.ask("show services mirror-destination ana", "  Packets:");
+        assert!(shown.contains("Packets: 10,"), "{shown}");
+        assert!(shown.contains("Unresolved: 0"), "{shown}");
+    }
 
     let fw = router.ask("show firewall", "(implicit discard)");
     let count = |name: &str| -> u64 {

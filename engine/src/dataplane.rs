@@ -677,7 +677,29 @@ impl Counters {
                 (s.decision.permit, reverse, n)
             }
             None => {
-                let decision = compiled.mirror.decide(view, unit);
+                let mut decision = compiled.mirror.decide(view, unit);
+                let mut key = key;
+                let mut reverse = false;
+                // A packet no rule takes may be the reply of a flow one does (its first packet
+                // read by another worker, or its session gone): the flow is picked up that way,
+                // from the unit its first direction came in by.
+                if decision.rule.is_none() {
+                    // The flow's first direction came from where this packet goes.
+                    let origin = match compiled
+                        .routes
+                        .lookup(view.dst, view.family == Family::V4)
+                        .map(|r| &r.target)
+                    {
+                        Some(Target::Forward { unit, .. }) | Some(Target::Local { unit }) => *unit,
+                        _ => unit,
+                    };
+                    let turned = compiled.mirror.decide(&view.reversed(), origin);
+                    if turned.rule.is_some() {
+                        decision = turned;
+                        key = key.reverse();
+                        reverse = true;
+                    }
+                }
                 match decision.rule {
                     Some((p, r)) => {
                         if let Some(h) = self
@@ -693,16 +715,21 @@ impl Counters {
                 let n = decision.mirrors.len().min(dests.len());
                 dests[..n].copy_from_slice(&decision.mirrors[..n]);
                 let permit = decision.permit;
+                let way = usize::from(reverse);
+                let mut packets = [0, 0];
+                let mut counted = [0, 0];
+                packets[way] = 1;
+                counted[way] = bytes;
                 self.sessions.insert(Session {
                     key,
                     input: unit,
                     decision,
                     first: now,
                     last: now,
-                    packets: [1, 0],
-                    bytes: [bytes, 0],
+                    packets,
+                    bytes: counted,
                 });
-                (permit, false, n)
+                (permit, reverse, n)
             }
         };
         for &d in &dests[..n] {

@@ -80,6 +80,21 @@ pub struct PacketView {
 }
 
 impl PacketView {
+    /// The same packet seen the other way: addresses and ports swapped.
+    pub fn reversed(&self) -> PacketView {
+        let t = self.transport;
+        PacketView {
+            src: self.dst,
+            dst: self.src,
+            transport: Transport {
+                src_port: t.dst_port,
+                dst_port: t.src_port,
+                ..t
+            },
+            ..*self
+        }
+    }
+
     /// A fragment other than the first: no transport header to read.
     pub fn is_later_fragment(&self) -> bool {
         self.frag_offset != 0

@@ -289,3 +289,25 @@ fn port_mirroring_copies_what_the_filter_selects_and_analyzers_what_crosses_thei
     assert_eq!((s[0].candidates, s[0].packets, s[0].truncated), (4, 2, 2));
     assert_eq!((s[1].packets, s[2].packets), (1, 1));
 }
+
+#[test]
+fn a_reply_seen_first_picks_the_flow_up_the_other_way() {
+    let mut d = plane(
+        "set security policies policy p interface ge-0/0/0.0
+         set security policies policy p rule web match destination-port 5001
+         set security policies policy p rule web then permit
+         set security policies policy p rule web then mirror-to ids",
+    );
+    // Its request went through another worker: the reply finds no session, but the flow it
+    // belongs to is one the rule takes, from ge-0/0/0.0 where the request came in.
+    send(&mut d, 1, reply(1000, 5001));
+    let c = copies(&mut d);
+    assert_eq!(
+        juniper(&c[0]).2,
+        flag::PASS | flag::MIRROR,
+        "the reverse direction"
+    );
+    send(&mut d, 0, udp(1000, 5001));
+    assert_eq!(juniper(&copies(&mut d)[0]).2 & flag::INGRESS, flag::INGRESS);
+    assert_eq!(d.sessions().len(), 1, "one session, both ways");
+}
