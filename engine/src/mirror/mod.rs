@@ -106,7 +106,11 @@ impl MirrorPlan {
             for u in &ifd.units {
                 let name = format!("{}.{}", ifd.name, u.number);
                 let at = networks.len() as u16;
-                if let Some(l) = &u.analyzer_label {
+                // A disabled unit is no analyzer: the label goes to the next one.
+                if let Some(l) = &u.analyzer_label
+                    && !ifd.disabled
+                    && !u.disabled
+                {
                     labelled.push((format!("{l}\0{name}"), at));
                 }
                 networks.push(u.routing_instance.clone().unwrap_or(name));

@@ -311,3 +311,23 @@ fn a_reply_seen_first_picks_the_flow_up_the_other_way() {
     assert_eq!(juniper(&copies(&mut d)[0]).2 & flag::INGRESS, flag::INGRESS);
     assert_eq!(d.sessions().len(), 1, "one session, both ways");
 }
+
+#[test]
+fn a_label_moves_to_the_next_unit_when_its_unit_goes() {
+    let policies = "set security policies policy p rule all then permit
+         set security policies policy p rule all then mirror-to inside
+         set interfaces ge-0/0/4 unit 0 analyzer-label ids
+         set interfaces ge-0/0/4 unit 0 family inet address 10.96.0.1/24";
+    let mut d = plane(policies);
+    send(&mut d, 0, udp(1, 2));
+    assert!(matches!(
+        &copies(&mut d)[..],
+        [MirrorCopy::Unit { unit: 3, .. }]
+    ));
+    let mut d = plane(&format!("{policies}\nset interfaces ge-0/0/3 disable"));
+    send(&mut d, 0, udp(1, 2));
+    assert!(matches!(
+        &copies(&mut d)[..],
+        [MirrorCopy::Unit { unit: 4, .. }]
+    ));
+}
