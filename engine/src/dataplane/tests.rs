@@ -282,3 +282,14 @@ fn a_unit_without_the_family_drops() {
     );
     assert_eq!(out, Output::Dropped(Drop::FamilyDisabled));
 }
+
+#[test]
+fn drop_reasons_have_dense_distinct_indices() {
+    let all: Vec<Drop> = Drop::all().collect();
+    assert_eq!(all.len(), DROP_KINDS);
+    for (i, d) in all.iter().enumerate() {
+        assert_eq!(d.index(), i, "{d:?}");
+    }
+    let names: std::collections::BTreeSet<_> = all.iter().map(|d| d.name()).collect();
+    assert_eq!(names.len(), DROP_KINDS);
+}

@@ -2,11 +2,11 @@
 //! `pcap-out:FILE` records the packets sent out of a port as raw IP.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter};
+use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use pcap_file::pcap::{PcapHeader, PcapPacket, PcapReader, PcapWriter};
+use pcap_file::pcap::{PcapHeader, PcapPacket, PcapParser, PcapWriter};
 use pcap_file::{DataLink, Endianness, TsResolution};
 
 use std::sync::{Arc, Mutex};
@@ -17,10 +17,16 @@ fn io_err(e: pcap_file::PcapError) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e.to_string())
 }
 
-/// Replays a capture.
+/// Replays a capture, read from a memory map of the file (no read copy, no allocation per
+/// packet: each packet is copied once, into the worker's buffer).
 pub struct PcapIn {
     path: PathBuf,
-    reader: PcapReader<BufReader<File>>,
+    map: memmap2::Mmap,
+    parser: PcapParser,
+    /// Where the next packet record starts in the map.
+    at: usize,
+    /// The end of the window of the map read ahead; what lies before the window was released.
+    window_end: usize,
     datalink: DataLink,
     nanos: bool,
     /// `--pace`: packets are released at the capture's own intervals.
@@ -42,9 +48,17 @@ impl std::fmt::Debug for PcapIn {
 }
 
 impl PcapIn {
+    #[allow(unsafe_code)]
     pub fn open(path: &Path) -> io::Result<PcapIn> {
-        let reader = PcapReader::new(BufReader::new(File::open(path)?)).map_err(io_err)?;
-        let h = reader.header();
+        let file = File::open(path)?;
+        // SAFETY: the map is only read, and the slices handed out never outlive `self.map`.
+        // The one hazard of a file map is the file shrinking under it (another process
+        // truncating the capture during the replay), which raises SIGBUS; flowsh never writes
+        // to a capture it replays, and, like other map readers (ripgrep), accepts that case.
+        let map = unsafe { memmap2::Mmap::map(&file)? };
+        let (rest, parser) = PcapParser::new(&map).map_err(io_err)?;
+        let at = map.len() - rest.len();
+        let h = parser.header();
         match h.datalink {
             DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 | DataLink::ETHERNET => {}
             other => {
@@ -60,7 +74,10 @@ impl PcapIn {
             path: path.to_path_buf(),
             datalink: h.datalink,
             nanos: h.ts_resolution == TsResolution::NanoSecond,
-            reader,
+            map,
+            parser,
+            at,
+            window_end: 0,
             pace: None,
         })
     }
@@ -71,14 +88,46 @@ impl PcapIn {
         self
     }
 
-    /// The next IP packet of the capture and its time, skipping frames that are not IP.
-    fn next_ip(&mut self) -> io::Result<Option<(Vec<u8>, u64)>> {
-        loop {
-            // Raw packets: a capture made with a small snap length is still readable.
-            let Some(next) = self.reader.next_raw_packet() else {
-                return Ok(None);
+    /// Faults the next window of the capture in with one call, and releases the one before it
+    /// from this process (its pages stay in the page cache): a replay's resident memory does
+    /// not grow with the capture.
+    #[allow(unsafe_code)]
+    fn slide_window(&mut self) {
+        const WINDOW: usize = 8 << 20;
+        let start = self.window_end;
+        let end = (start + WINDOW).min(self.map.len());
+        // Advice only: a kernel without MADV_POPULATE_READ faults the pages in one by one.
+        let _ = self
+            .map
+            .advise_range(memmap2::Advice::PopulateRead, start, end - start);
+        if start >= WINDOW {
+            // SAFETY: DONTNEED on a read-only private file map drops this process's page table
+            // entries only; a later read of the range faults the file's pages in again, so no
+            // slice into the map (none is held across windows anyway) can see other bytes.
+            let _ = unsafe {
+                self.map
+                    .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start - WINDOW, WINDOW)
             };
-            let p = next.map_err(io_err)?;
+        }
+        self.window_end = end;
+    }
+
+    /// Copies the next IP packet of the capture into `buf`, skipping frames that are not IP;
+    /// its length (cut to `buf`) and time.
+    fn next_ip(&mut self, buf: &mut [u8]) -> io::Result<Option<(usize, u64)>> {
+        loop {
+            if self.at >= self.window_end {
+                if self.at >= self.map.len() {
+                    return Ok(None);
+                }
+                self.slide_window();
+            }
+            // Raw packets: a capture made with a small snap length is still readable.
+            let (rest, p) = self
+                .parser
+                .next_raw_packet(&self.map[self.at..])
+                .map_err(io_err)?;
+            self.at = self.map.len() - rest.len();
             let frac = u64::from(p.ts_frac) * if self.nanos { 1 } else { 1000 };
             let time_ns = u64::from(p.ts_sec) * 1_000_000_000 + frac;
             let data: &[u8] = &p.data;
@@ -91,7 +140,9 @@ impl PcapIn {
             } else {
                 data
             };
-            return Ok(Some((ip.to_vec(), time_ns)));
+            let len = ip.len().min(buf.len());
+            buf[..len].copy_from_slice(&ip[..len]);
+            return Ok(Some((len, time_ns)));
         }
     }
 }
@@ -111,31 +162,39 @@ fn ethernet_payload(frame: &[u8]) -> Option<&[u8]> {
     }
 }
 
-impl Port for PcapIn {
-    fn recv(&mut self, buf: &mut [u8]) -> io::Result<Rx> {
-        let next = match self.pace.as_mut().and_then(|p| p.held.take()) {
-            Some(held) => Some(held),
-            None => self.next_ip()?,
-        };
-        let Some((ip, time_ns)) = next else {
-            return Ok(Rx::Closed);
-        };
+impl PcapIn {
+    /// The packet in `buf`, now or (paced) when its time comes.
+    fn release(&mut self, buf: &[u8], len: usize, time_ns: u64) -> io::Result<Rx> {
         if let Some(pace) = &mut self.pace {
             let (t0, start) = *pace
                 .origin
                 .get_or_insert((time_ns, std::time::Instant::now()));
             let due = Duration::from_nanos(time_ns.saturating_sub(t0));
             if start.elapsed() < due {
-                pace.held = Some((ip, time_ns));
+                pace.held = Some((buf[..len].to_vec(), time_ns));
                 return Ok(Rx::Empty);
             }
         }
-        let len = ip.len().min(buf.len());
-        buf[..len].copy_from_slice(&ip[..len]);
         Ok(Rx::Packet {
             len,
             time_ns: Some(time_ns),
         })
+    }
+}
+
+impl Port for PcapIn {
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<Rx> {
+        if let Some(pace) = &mut self.pace
+            && let Some((held, time_ns)) = pace.held.take()
+        {
+            let len = held.len().min(buf.len());
+            buf[..len].copy_from_slice(&held[..len]);
+            return self.release(buf, len, time_ns);
+        }
+        match self.next_ip(buf)? {
+            Some((len, time_ns)) => self.release(buf, len, time_ns),
+            None => Ok(Rx::Closed),
+        }
     }
 
     fn sender(&self) -> Option<Arc<dyn PortSender>> {
