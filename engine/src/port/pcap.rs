@@ -105,8 +105,11 @@ impl PcapIn {
             // entries only; a later read of the range faults the file's pages in again, so no
             // slice into the map (none is held across windows anyway) can see other bytes.
             let _ = unsafe {
-                self.map
-                    .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start - WINDOW, WINDOW)
+                self.map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    start - WINDOW,
+                    WINDOW,
+                )
             };
         }
         self.window_end = end;
