@@ -45,6 +45,16 @@ pub enum Drop {
     PolicyDeny,
 }
 
+/// A TCP SYN without ACK, or an ICMP/ICMPv6 echo request: the first packet of a flow.
+fn opens_flow(view: &PacketView) -> bool {
+    let t = &view.transport;
+    t.tcp_flags.is_some_and(|f| f & 0x12 == 0x02)
+        || matches!(
+            (view.protocol, t.icmp),
+            (1, Some((8, _))) | (58, Some((128, _)))
+        )
+}
+
 /// Drop reasons: the parse errors, then one per other variant.
 const DROP_KINDS: usize = ParseError::ALL.len() + 13;
 
@@ -772,10 +782,12 @@ impl Counters {
                 let mut decision = compiled.mirror.decide(view, unit);
                 let mut key = key;
                 let mut reverse = false;
-                // A packet no rule takes may be the reply of a flow one does (its first packet
-                // read by another worker, or its session gone): the flow is picked up that way,
-                // from the unit its first direction came in by.
-                if decision.rule.is_none() {
+                // A packet no rule takes may be the reply of a flow one permits (its first
+                // packet read by another worker, or its session gone): the flow is picked up
+                // that way, from the unit its first direction came in by. Only a permit is
+                // taken over, and never for a packet that opens a flow (a TCP SYN, an echo
+                // request): policies and their interfaces still hold for new flows.
+                if decision.rule.is_none() && !opens_flow(view) {
                     // The flow's first direction came from where this packet goes.
                     let origin = match compiled
                         .routes
@@ -786,7 +798,7 @@ impl Counters {
                         _ => unit,
                     };
                     let turned = compiled.mirror.decide(&view.reversed(), origin);
-                    if turned.rule.is_some() {
+                    if turned.rule.is_some() && turned.permit {
                         decision = turned;
                         key = key.reverse();
                         reverse = true;
@@ -877,8 +889,10 @@ impl Counters {
             Some(h) => [&h[..], ip].concat(),
             None => encap::frame_of(ip, crate::l2::mac_for(interface.unwrap_or(""))),
         };
-        if plan.max_len > 0 && frame.len() > plan.max_len as usize {
-            frame.truncate(plan.max_len as usize);
+        // A copy keeps at least its Ethernet header, whatever the configured length.
+        let cap = (plan.max_len as usize).max(14);
+        if plan.max_len > 0 && frame.len() > cap {
+            frame.truncate(cap);
             self.mirror_stats[di].truncated += 1;
         }
         let from = |to: Ipv4Addr| -> Option<Ipv4Addr> {

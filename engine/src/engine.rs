@@ -571,7 +571,7 @@ impl Worker {
                         let bytes = if p.l2.is_some() {
                             &frame[..]
                         } else {
-                            &frame[14..]
+                            frame.get(14..).unwrap_or_default()
                         };
                         p.sender.as_deref().map(|s| s.send(bytes).is_ok())
                     });

@@ -53,6 +53,8 @@ pub struct Transport {
     pub tcp_flags: Option<u8>,
     /// ICMP or ICMPv6 type and code.
     pub icmp: Option<(u8, u8)>,
+    /// The identifier of an ICMP or ICMPv6 echo request or reply.
+    pub echo_id: Option<u16>,
 }
 
 /// What the data plane reads of a packet. Addresses are numbers (IPv4 in the low 32 bits).
@@ -132,7 +134,7 @@ fn transport(protocol: u8, l4: &[u8]) -> Transport {
             src_port: port(0),
             dst_port: port(2),
             tcp_flags: Some(l4[13]),
-            icmp: None,
+            ..Transport::default()
         },
         // UDP and SCTP carry ports in their first four bytes.
         17 | 132 if l4.len() >= 8 => Transport {
@@ -142,6 +144,10 @@ fn transport(protocol: u8, l4: &[u8]) -> Transport {
         },
         1 | 58 if l4.len() >= 4 => Transport {
             icmp: Some((l4[0], l4[1])),
+            echo_id: match (protocol, l4[0]) {
+                (1, 0 | 8) | (58, 128 | 129) => port(4),
+                _ => None,
+            },
             ..Transport::default()
         },
         _ => Transport::default(),

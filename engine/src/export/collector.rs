@@ -107,6 +107,9 @@ pub struct Collector {
     scratch: Vec<u8>,
     /// A datagram the socket could not take yet.
     held: Option<Vec<u8>>,
+    /// Version 8 datagrams drained from the aggregates and not sent yet (a full socket, or
+    /// the export rate).
+    v8_out: VecDeque<Vec<u8>>,
 }
 
 fn format_name(f: &ExportFormat) -> String {
@@ -175,6 +178,7 @@ impl Collector {
             },
             scratch: Vec::new(),
             held: None,
+            v8_out: VecDeque::new(),
         }
     }
 
@@ -192,6 +196,13 @@ impl Collector {
     /// Takes over the queue, sequence numbers and counters of the collector it replaces.
     pub fn inherit(&mut self, old: Collector) {
         self.queue = old.queue;
+        self.held = old.held;
+        self.v8_out = old.v8_out;
+        if self.rate > 0 && old.rate > 0 {
+            // A commit is no fresh second of export budget.
+            self.tokens = old.tokens.min(self.rate as f64);
+            self.tokens_at = old.tokens_at;
+        }
         self.queued_since = old.queued_since;
         self.stats = CollectorStats {
             address: std::mem::take(&mut self.stats.address),
@@ -282,9 +293,17 @@ impl Collector {
                     }
                 }
                 self.stats.flows += flows;
-                for d in datagrams {
-                    let count = u64::from(u16::from_be_bytes([d[2], d[3]]));
-                    self.stats.records += count;
+                self.v8_out.extend(datagrams);
+                // In order, one token each, stopping at a full socket.
+                while self.held.is_none() && !self.v8_out.is_empty() {
+                    if !self.take_token() {
+                        self.stats.rate_limited += 1;
+                        break;
+                    }
+                    let Some(d) = self.v8_out.pop_front() else {
+                        break;
+                    };
+                    self.stats.records += u64::from(u16::from_be_bytes([d[2], d[3]]));
                     self.send(&d);
                 }
             }
@@ -342,9 +361,15 @@ impl Collector {
                 let mut v5_records: Vec<v5::Record> = Vec::with_capacity(v5::MAX_RECORDS);
                 let mut n = 0;
                 for r in records {
-                    let parts = v5::records_of(r);
+                    let mut parts = v5::records_of(r);
                     if v5_records.len() + parts.len() > v5::MAX_RECORDS {
-                        break;
+                        if n > 0 {
+                            break;
+                        }
+                        // A flow too big for one datagram (over 30 × 4 GiB): its first
+                        // datagram's worth goes, the rest of its counters are lost (counted).
+                        parts.truncate(v5::MAX_RECORDS);
+                        self.stats.dropped += 1;
                     }
                     v5_records.extend(parts);
                     n += 1;
@@ -448,6 +473,7 @@ impl Collector {
     /// Whether the collector still holds records (queued, or aggregated for version 8).
     pub fn holding(&self) -> bool {
         !self.queue.is_empty()
+            || !self.v8_out.is_empty()
             || matches!(&self.encoder, Encoder::V8(a) if a.iter().any(|a| a.cached() > 0))
     }
 }

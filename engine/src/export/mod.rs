@@ -257,7 +257,11 @@ impl Exporter {
                     kind: t.kind.clone(),
                     domain: u32::from(t.domain_id),
                     data_id,
-                    options_id: t.option_template_id.unwrap_or(data_id + 1),
+                    options_id: t.option_template_id.unwrap_or(if data_id < u16::MAX {
+                        data_id + 1
+                    } else {
+                        data_id - 1
+                    }),
                     refresh: t.template_refresh,
                     option_refresh: t.option_refresh,
                     option_values: OptionValues {

@@ -394,3 +394,83 @@ fn in_band_exports_leave_from_the_router_address_at_the_export_rate() {
     assert!(s.dropped > 0);
     assert_eq!(sent + s.queued + s.dropped, offered);
 }
+
+#[test]
+fn version_8_keeps_to_the_export_rate_and_its_sequence_without_losing_a_datagram() {
+    let mut rig = Rig::new();
+    let c = compiled(&config(
+        rig.port(),
+        "version 8",
+        "set forwarding-options sampling family inet output flow-server 127.0.0.1 aggregation protocol-port
+         set forwarding-options sampling family inet output inline-jflow source-address 10.0.2.1
+         set forwarding-options sampling family inet output inline-jflow flow-export-rate 1",
+    ));
+    rig.send(ExportMsg::Apply(c.clone()));
+    // 60,000 aggregates (one per source port): more datagrams than a second allows.
+    let records: Vec<Exported> = (0..60_000u32)
+        .map(|i| {
+            let Exported::V4 {
+                instance,
+                mut record,
+            } = flow(0)
+            else {
+                unreachable!()
+            };
+            record.key = Key::new(0x0a00_0102, 0xac10_0009, i as u16, 53, 17, 0, 0);
+            Exported::V4 { instance, record }
+        })
+        .collect();
+    rig.send(ExportMsg::Records(c, records));
+    rig.exporter.pump(true);
+    let s = &rig.exporter.stats().instances[0].collectors[0];
+    assert_eq!(s.datagrams, 1000);
+    assert!(s.rate_limited > 0);
+    rig.time.fetch_add(1000, Ordering::Relaxed);
+    rig.exporter.pump(true);
+    let s = &rig.exporter.stats().instances[0].collectors[0];
+    assert_eq!(s.records, 60_000);
+    // In order: each header's sequence is the records sent before it.
+    let mut expected = 0u32;
+    let mut total = 0u32;
+    for p in rig.injected() {
+        let view = crate::packet::parse(&p).unwrap();
+        let d = &p[view.l4_offset + 8..];
+        assert_eq!(u16::from_be_bytes([d[0], d[1]]), 8);
+        let count = u32::from(u16::from_be_bytes([d[2], d[3]]));
+        assert_eq!(u32::from_be_bytes(d[16..20].try_into().unwrap()), expected);
+        expected += count;
+        total += count;
+    }
+    assert_eq!(total, 60_000);
+}
+
+#[test]
+fn the_highest_template_id_leaves_the_options_template_below_it() {
+    let rig = Rig::new();
+    let c = compiled(&config(
+        rig.port(),
+        "version9 template a",
+        "set services flow-monitoring version9 template a template-id 65535",
+    ));
+    let mut rig = rig;
+    rig.send(ExportMsg::Apply(c.clone()));
+    rig.send(ExportMsg::Records(c, vec![flow(1)]));
+    rig.exporter.pump(true);
+    let s = &rig.exporter.stats().instances[0].collectors[0];
+    assert_eq!(s.template_id, Some(65535));
+    let (mut ids, mut options_ids) = (Vec::new(), Vec::new());
+    for d in rig.received() {
+        let mut at = 20;
+        while at + 4 <= d.len() {
+            let id = u16::from_be_bytes([d[at], d[at + 1]]);
+            let len = usize::from(u16::from_be_bytes([d[at + 2], d[at + 3]]));
+            if id == 1 {
+                options_ids.push(u16::from_be_bytes([d[at + 4], d[at + 5]]));
+            }
+            ids.push(id);
+            at += len.max(4);
+        }
+    }
+    assert_eq!(options_ids, [65534]);
+    assert!(ids.contains(&65535), "{ids:?}");
+}

@@ -60,8 +60,8 @@ pub struct RulePlan {
 #[derive(Debug, Clone)]
 pub struct PolicyPlan {
     pub name: String,
-    /// Units it applies to (empty: all).
-    units: Vec<u16>,
+    /// Units it applies to (None: all).
+    units: Option<Vec<u16>>,
     pub rules: Vec<RulePlan>,
 }
 
@@ -214,12 +214,16 @@ impl MirrorPlan {
                 let policy_mirrors = dest(&p.mirror_to);
                 PolicyPlan {
                     name: p.name.clone(),
-                    units: p
-                        .interfaces
-                        .iter()
-                        .filter_map(|n| units.iter().position(|u| u.0 == *n))
-                        .map(|i| i as u16)
-                        .collect(),
+                    // A bare interface name stands for all its units; names that match
+                    // nothing leave the policy applying to no unit, not to all.
+                    units: (!p.interfaces.is_empty()).then(|| {
+                        units
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, u)| p.interfaces.iter().any(|n| u.0 == *n || u.1 == *n))
+                            .map(|(i, _)| i as u16)
+                            .collect()
+                    }),
                     rules: p
                         .rules
                         .iter()
@@ -261,7 +265,7 @@ impl MirrorPlan {
     /// The first rule, in policy order, that matches a flow's first packet entering `unit`.
     pub fn decide(&self, v: &PacketView, unit: u16) -> session::Decision {
         for (pi, p) in self.policies.iter().enumerate() {
-            if !p.units.is_empty() && !p.units.contains(&unit) {
+            if p.units.as_ref().is_some_and(|u| !u.contains(&unit)) {
                 continue;
             }
             if let Some(ri) = p.rules.iter().position(|r| r.matches(v)) {

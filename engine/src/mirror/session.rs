@@ -22,7 +22,10 @@ impl SessionKey {
         let t = &v.transport;
         let (src_port, dst_port) = match t.icmp {
             // Echo request and reply: the identifier stands for both ports.
-            Some(_) => (0, 0),
+            Some(_) => {
+                let id = t.echo_id.unwrap_or(0);
+                (id, id)
+            }
             None => (t.src_port.unwrap_or(0), t.dst_port.unwrap_or(0)),
         };
         SessionKey {
@@ -135,8 +138,12 @@ impl Sessions {
                 (self.slots.len() - 1) as u32
             }
         };
+        // A key that is its own reverse (a packet from an address and port to themselves)
+        // only has the forward entry.
+        if s.key.reverse() != s.key {
+            self.index.insert(s.key.reverse(), (slot, true));
+        }
         self.index.insert(s.key, (slot, false));
-        self.index.insert(s.key.reverse(), (slot, true));
         self.created += 1;
         self.slots[slot as usize] = Some(s);
         self.slots[slot as usize].as_mut()

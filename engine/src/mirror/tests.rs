@@ -331,3 +331,88 @@ fn a_label_moves_to_the_next_unit_when_its_unit_goes() {
         [MirrorCopy::Unit { unit: 4, .. }]
     ));
 }
+
+#[test]
+fn a_new_flow_the_other_way_is_not_taken_for_a_reply() {
+    let policies = "set security policies policy p interface ge-0/0/0.0
+         set security policies policy p rule ssh match source-address 10.0.1.0/24
+         set security policies policy p rule ssh then permit
+         set security policies default-policy deny-all";
+    let mut d = plane(policies);
+    // A SYN from the other side opens a flow no policy of ge-0/0/1.0 permits.
+    let syn = Spec::tcp(v4("10.0.2.2"), v4("10.0.1.2"), 40000, 22, 0x02);
+    assert_eq!(send(&mut d, 1, syn).0, Output::Dropped(Drop::PolicyDeny));
+    // Its answer to a SYN that came in on ge-0/0/0.0 (read by another worker) is a reply.
+    let mut d = plane(policies);
+    let syn_ack = Spec::tcp(v4("10.0.2.2"), v4("10.0.1.2"), 22, 40000, 0x12);
+    assert!(matches!(send(&mut d, 1, syn_ack).0, Output::Forward { .. }));
+    // Echo requests open flows too; the reverse decision is never a deny taken over.
+    let ping = Spec::ping(v4("10.0.2.2"), v4("10.0.1.2"), 7, 1);
+    assert_eq!(send(&mut d, 1, ping).0, Output::Dropped(Drop::PolicyDeny));
+}
+
+#[test]
+fn a_reversed_deny_does_not_drop_what_the_default_permits() {
+    let mut d = plane(
+        "set security policies policy p rule no match source-address 10.0.1.0/24
+         set security policies policy p rule no then deny",
+    );
+    assert!(matches!(
+        send(&mut d, 1, reply(1000, 53)).0,
+        Output::Forward { .. }
+    ));
+}
+
+#[test]
+fn a_bare_interface_name_means_its_units_and_nothing_else() {
+    let mut d = plane(
+        "set security policies policy p interface ge-0/0/1
+         set security policies policy p rule all then deny
+",
+    );
+    assert!(matches!(
+        send(&mut d, 0, udp(1, 2)).0,
+        Output::Forward { .. }
+    ));
+    assert_eq!(
+        send(&mut d, 1, Spec::udp(v4("10.0.2.2"), v4("10.0.1.2"), 5, 6)).0,
+        Output::Dropped(Drop::PolicyDeny)
+    );
+}
+
+#[test]
+fn echo_exchanges_are_sessions_of_their_own_and_a_land_packet_keeps_its_direction() {
+    let mut d = plane(
+        "set security policies policy p rule all then permit
+         set security policies policy p rule all then mirror-to ids",
+    );
+    send(&mut d, 0, Spec::ping(v4("10.0.1.2"), v4("10.0.2.2"), 7, 1));
+    send(&mut d, 1, Spec::ping(v4("10.0.2.2"), v4("10.0.1.2"), 8, 1));
+    assert_eq!(d.sessions().len(), 2, "two identifiers, two sessions");
+    let _ = copies(&mut d);
+    let land = || Spec::udp(v4("10.0.1.2"), v4("10.0.1.2"), 9, 9);
+    send(&mut d, 0, land());
+    send(&mut d, 0, land());
+    let c = copies(&mut d);
+    assert_eq!(c.len(), 2);
+    assert!(
+        c.iter()
+            .all(|c| juniper(c).2 & flag::INGRESS == flag::INGRESS)
+    );
+}
+
+#[test]
+fn a_mirror_length_below_an_ethernet_header_keeps_the_header() {
+    let mut d = plane(
+        "set services mirror-destination tiny analyzer-mac-address 02:00:00:00:00:99
+         set services mirror-destination tiny no-juniper-header
+         set services mirror-destination tiny maximum-packet-length 3
+         set security policies policy p rule all then permit
+         set security policies policy p rule all then mirror-to tiny",
+    );
+    send(&mut d, 0, udp(1, 2));
+    match &copies(&mut d)[..] {
+        [MirrorCopy::Frame { frame, .. }] => assert_eq!(frame.len(), 14),
+        other => panic!("{other:?}"),
+    }
+}
