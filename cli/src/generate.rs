@@ -1,6 +1,6 @@
 //! `flowsh generate`: a synthetic capture of many flows for replays and benchmarks. Packets of
-//! `flows` UDP (or TCP) flows are written round-robin, `1/rate` seconds apart, raw IP with
-//! nanosecond stamps.
+//! `flows` flows (UDP, TCP, or a mix with pings; IPv4, IPv6 or both) are written round-robin,
+//! `1/rate` seconds apart, raw IP with nanosecond stamps.
 
 use std::path::PathBuf;
 
@@ -21,12 +21,33 @@ pub struct Generate {
     pub dst: Ipv4Net,
     /// Packets per second of capture time.
     pub rate: u64,
-    pub tcp: bool,
+    pub protocol: Protocol,
+    pub family: FamilyMix,
     /// Mixed traffic instead: TCP connections (SYN ... FIN), DNS over UDP and pings, of
     /// varied sizes and timing, over `packets / rate` seconds.
     pub mixed: bool,
     /// Unix nanoseconds of the first packet.
     pub start_ns: u64,
+}
+
+/// The transport of the steady flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Protocol {
+    /// UDP to port 5001 (not 53: flow meters treat DNS apart).
+    Udp,
+    /// TCP ACKs to port 443.
+    Tcp,
+    /// 7 flows in 10 TCP, 2 UDP, 1 ICMP echo.
+    Mix,
+}
+
+/// The address family of the steady flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FamilyMix {
+    Inet,
+    Inet6,
+    /// Every other flow IPv6.
+    Both,
 }
 
 /// A small deterministic generator: the same capture on every machine.
@@ -95,17 +116,40 @@ fn flow(g: &Generate, n: u32) -> Spec {
     let rest = n64 / src_hosts;
     let sport = 1024 + (rest % 60_000) as u16;
     let dst = u32::from(g.dst.network()) + 1 + ((rest / 60_000) % hosts(&g.dst)) as u32;
-    let (src, dst) = (
-        std::net::Ipv4Addr::from(src).into(),
-        std::net::Ipv4Addr::from(dst).into(),
-    );
-    let header = if g.tcp { 40 } else { 28 };
-    let spec = if g.tcp {
-        Spec::tcp(src, dst, sport, 443, 0x10)
-    } else {
-        Spec::udp(src, dst, sport, 53)
+    let v6 = match g.family {
+        FamilyMix::Inet => false,
+        FamilyMix::Inet6 => true,
+        FamilyMix::Both => n % 2 == 1,
     };
-    spec.payload(g.size.saturating_sub(header))
+    let (src, dst): (std::net::IpAddr, std::net::IpAddr) = if v6 {
+        // The IPv4 addresses' numbers under 2001:db8:a::/64 and 2001:db8:b::/64.
+        let at = |prefix: u128, a: u32| std::net::Ipv6Addr::from(prefix | u128::from(a)).into();
+        (
+            at(0x2001_0db8_000a_u128 << 80, src),
+            at(0x2001_0db8_000b_u128 << 80, dst),
+        )
+    } else {
+        (
+            std::net::Ipv4Addr::from(src).into(),
+            std::net::Ipv4Addr::from(dst).into(),
+        )
+    };
+    let protocol = match g.protocol {
+        Protocol::Mix => match n % 10 {
+            0..=6 => Protocol::Tcp,
+            7 | 8 => Protocol::Udp,
+            _ => Protocol::Mix,
+        },
+        p => p,
+    };
+    let ip_header = if v6 { 40 } else { 20 };
+    let (spec, header) = match protocol {
+        Protocol::Tcp => (Spec::tcp(src, dst, sport, 443, 0x10), 20),
+        Protocol::Udp => (Spec::udp(src, dst, sport, 5001), 8),
+        // Mix's tenth flow: pings, one identifier per flow.
+        Protocol::Mix => (Spec::ping(src, dst, sport, 1), 8),
+    };
+    spec.payload(g.size.saturating_sub(ip_header + header))
 }
 
 /// Writes the capture; the number of packets written.
@@ -149,7 +193,8 @@ mod tests {
             src: "10.0.0.0/24".parse().unwrap(),
             dst: "172.16.0.0/12".parse().unwrap(),
             rate: 1,
-            tcp: false,
+            protocol: Protocol::Mix,
+            family: FamilyMix::Both,
             mixed: false,
             start_ns: 0,
         };
@@ -160,6 +205,17 @@ mod tests {
             })
             .collect();
         assert_eq!(keys.len(), 200_000);
-        assert_eq!(flow(&g, 7).build().len(), 64);
+        for n in 0..20 {
+            let p = flow(&g, n).build();
+            assert_eq!(p.len(), 64, "flow {n}");
+            let view = flowsh_engine::packet::parse(&p).unwrap();
+            let want = match n % 10 {
+                0..=6 => 6,
+                7 | 8 => 17,
+                _ if n % 2 == 1 => 58,
+                _ => 1,
+            };
+            assert_eq!(view.protocol, want, "flow {n}");
+        }
     }
 }

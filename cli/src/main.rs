@@ -43,7 +43,7 @@ struct Cli {
     ports: Vec<String>,
 
     /// Worker threads of the forwarding engine; bound ports are shared out among them
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, global = true, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     workers: u16,
 
     /// Commands to run, separated by `;` (both modes: `configure; set ...; commit`); then exit
@@ -111,9 +111,14 @@ enum Command {
         /// Packets per second of capture time.
         #[arg(long, default_value_t = 1_000_000)]
         rate: u64,
-        /// TCP (ACK) packets instead of UDP.
-        #[arg(long)]
-        tcp: bool,
+        /// The flows' transport: UDP to port 5001, TCP ACKs to 443, or a mix (7 TCP, 2 UDP,
+        /// 1 ping in 10).
+        #[arg(long, value_enum, default_value = "udp")]
+        proto: generate::Protocol,
+        /// Address family: IPv4, IPv6 (the IPv4 numbers under 2001:db8:a::/64 and
+        /// 2001:db8:b::/64), or both (every other flow IPv6).
+        #[arg(long, value_enum, default_value = "inet")]
+        family: generate::FamilyMix,
         /// Mixed traffic (TCP connections, DNS, pings) of varied sizes and timing over
         /// PACKETS / RATE seconds; each flow sends a few packets.
         #[arg(long)]
@@ -183,7 +188,8 @@ fn main() -> ExitCode {
         src,
         dst,
         rate,
-        tcp,
+        proto,
+        family,
         mixed,
     }) = &cli.command
     {
@@ -195,7 +201,8 @@ fn main() -> ExitCode {
             src: *src,
             dst: *dst,
             rate: *rate,
-            tcp: *tcp,
+            protocol: *proto,
+            family: *family,
             mixed: *mixed,
             // 2026-01-01 00:00:00 UTC: a fixed start keeps generated captures identical.
             start_ns: 1_767_225_600_000_000_000,
@@ -229,6 +236,7 @@ fn main() -> ExitCode {
             pace: *pace,
             flow_records: flow_records.clone(),
             keep_flows: *keep_flows,
+            workers: usize::from(cli.workers),
         };
         let mut out = std::io::stdout().lock();
         return match replay::run(&r, &mut out) {

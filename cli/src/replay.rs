@@ -24,6 +24,8 @@ pub struct Replay {
     pub flow_records: Option<PathBuf>,
     /// No forced export of the flows left at the end.
     pub keep_flows: bool,
+    /// Worker threads: each reads every capture and takes its share of the flows.
+    pub workers: usize,
 }
 
 /// Runs a replay; whether everything succeeded.
@@ -67,7 +69,7 @@ pub fn run(r: &Replay, out: &mut dyn Write) -> std::io::Result<bool> {
         }
     }
     // Flows keep the capture's timing, however fast it is replayed.
-    let mut engine = Engine::with_clock(1, flowsh_engine::clock::Clock::capture());
+    let mut engine = Engine::with_clock(r.workers, flowsh_engine::clock::Clock::capture());
     engine.apply(&cfg);
     if let Some(path) = &r.flow_records
         && let Err(e) = engine.record_flows_to(path)

@@ -64,6 +64,17 @@ fn records(path: &std::path::Path) -> Vec<(Truth, String)> {
 
 #[test]
 fn every_exported_record_matches_the_ground_truth_of_the_capture() {
+    ground_truth_with_workers(1);
+}
+
+/// Two workers share the capture out by flow: the same records, both directions of a flow in
+/// one table.
+#[test]
+fn two_workers_export_the_same_records_as_one() {
+    ground_truth_with_workers(2);
+}
+
+fn ground_truth_with_workers(workers: usize) {
     let lab = Lab::new("jflow-truth");
     let cfg = lab.path("jflow.conf");
     std::fs::write(&cfg, CONFIG).unwrap();
@@ -74,7 +85,12 @@ fn every_exported_record_matches_the_ground_truth_of_the_capture() {
     let o = lab.replay(
         &cfg,
         &capture,
-        &["--flow-records", recorded.to_str().unwrap()],
+        &[
+            "--flow-records",
+            recorded.to_str().unwrap(),
+            "--workers",
+            &workers.to_string(),
+        ],
     );
     assert!(o.status.success(), "{}{}", out(&o), common::err(&o));
     let got = records(&recorded);

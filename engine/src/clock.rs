@@ -59,6 +59,15 @@ impl Clock {
         Some(ms.saturating_sub(first) + CAPTURE_BOOT_LEAD_MS)
     }
 
+    /// Capture time: starts the count at a capture's first packet before any is read, so that
+    /// readers of its shares (one per worker) count from the same instant. The earliest of
+    /// several captures seeded wins.
+    pub fn seed(&self, time_ns: u64) {
+        if let Clock::Capture { first_ms } = self {
+            first_ms.fetch_min(time_ns / 1_000_000, Ordering::Relaxed);
+        }
+    }
+
     /// Unix milliseconds at uptime 0: when the engine started, or the first captured packet.
     pub fn boot_unix_ms(&self) -> u64 {
         match self {

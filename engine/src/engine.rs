@@ -903,9 +903,9 @@ impl Engine {
     }
 
     fn open(&mut self, interface: &str, backend: &Backend) -> Result<(), PortError> {
-        match port::open(interface, backend) {
-            Ok(p) => {
-                self.bind_port(interface, p);
+        match port::open_shared(interface, backend, self.workers.len()) {
+            Ok(ports) => {
+                self.bind_ports(interface, ports);
                 Ok(())
             }
             Err(e) => {
@@ -919,6 +919,18 @@ impl Engine {
     /// Binds an open port: its sender goes to every worker, its receiving side to the worker
     /// with the fewest ports.
     pub fn bind_port(&mut self, interface: &str, port: Box<dyn Port>) {
+        self.bind_ports(interface, vec![port]);
+    }
+
+    /// Binds the readers of one port: a single reader goes to the worker with the fewest
+    /// ports; several (a capture shared out by flow) go one to each worker.
+    fn bind_ports(&mut self, interface: &str, mut ports: Vec<Box<dyn Port>>) {
+        let Some(port) = ports.first() else {
+            return;
+        };
+        if let Some(t) = port.first_time_ns() {
+            self.clock.seed(t);
+        }
         self.down.retain(|d| d.interface != interface);
         self.owners.retain(|(i, _)| i != interface);
         let l2 = port
@@ -932,18 +944,25 @@ impl Engine {
             errors: errors.clone(),
         };
         self.broadcast(|| Control::AddSender(tx.clone()));
-        let owner = (0..self.workers.len())
-            .min_by_key(|w| self.owners.iter().filter(|(_, o)| o == w).count())
-            .unwrap_or(0);
-        self.owners.push((interface.to_string(), owner));
-        let _ = self.workers[owner].0.send(Control::Bind(RxPort {
-            interface: interface.to_string(),
-            port,
-            closed: false,
-            unit: None,
-            l2,
-            errors,
-        }));
+        let single = ports.len() == 1;
+        for (i, port) in ports.drain(..).enumerate() {
+            let owner = if single {
+                (0..self.workers.len())
+                    .min_by_key(|w| self.owners.iter().filter(|(_, o)| o == w).count())
+                    .unwrap_or(0)
+            } else {
+                i % self.workers.len()
+            };
+            self.owners.push((interface.to_string(), owner));
+            let _ = self.workers[owner].0.send(Control::Bind(RxPort {
+                interface: interface.to_string(),
+                port,
+                closed: false,
+                unit: None,
+                l2: l2.clone(),
+                errors: errors.clone(),
+            }));
+        }
     }
 
     /// Every counter and the compiled state, at one instant, summed over the workers.
@@ -990,6 +1009,14 @@ impl Engine {
             }
         }
         s.ports.sort_by(|a, b| a.interface.cmp(&b.interface));
+        // The readers of a shared capture are one port: finished when all are.
+        s.ports.dedup_by(|next, kept| {
+            let same = next.interface == kept.interface;
+            if same {
+                kept.finished &= next.finished;
+            }
+            same
+        });
         s
     }
 

@@ -17,5 +17,6 @@ pub mod packet;
 pub mod port;
 pub mod route;
 pub mod sampling;
+pub mod steer;
 
 pub use engine::{Engine, PingResult, PortInfo, Snapshot};

@@ -54,6 +54,10 @@ pub trait Port: Send {
     fn ethernet(&self) -> bool {
         false
     }
+    /// A replayed capture's first packet time (Unix nanoseconds), where capture time starts.
+    fn first_time_ns(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A port as `--port IFACE=BACKEND` names it.
@@ -134,6 +138,37 @@ pub fn open(interface: &str, backend: &Backend) -> Result<Box<dyn Port>, PortErr
         Backend::PcapPaced(path) => Box::new(PcapIn::open(path).map_err(err)?.paced()),
         Backend::PcapOut(path) => Box::new(PcapOut::create(path).map_err(err)?),
     })
+}
+
+/// Opens a backend for `readers` workers: a replayed capture gets a reader per worker, each
+/// taking its share of the flows; other backends are read by one worker.
+pub fn open_shared(
+    interface: &str,
+    backend: &Backend,
+    readers: usize,
+) -> Result<Vec<Box<dyn Port>>, PortError> {
+    let count = readers.max(1) as u32;
+    match backend {
+        Backend::Pcap(_) | Backend::PcapPaced(_) if count > 1 => (0..count)
+            .map(|i| {
+                let err = |e: io::Error| PortError {
+                    interface: interface.to_string(),
+                    backend: backend.to_string(),
+                    reason: e.to_string(),
+                };
+                let path = match backend {
+                    Backend::Pcap(p) | Backend::PcapPaced(p) => p,
+                    _ => unreachable!(),
+                };
+                let port = PcapIn::open(path).map_err(err)?.shard(i, count);
+                Ok(match backend {
+                    Backend::PcapPaced(_) => Box::new(port.paced()) as Box<dyn Port>,
+                    _ => Box::new(port),
+                })
+            })
+            .collect(),
+        _ => Ok(vec![open(interface, backend)?]),
+    }
 }
 
 /// Waits until one of `fds` is readable or `timeout_ms` passes.

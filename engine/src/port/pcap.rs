@@ -23,7 +23,8 @@ pub struct PcapIn {
     path: PathBuf,
     map: memmap2::Mmap,
     parser: PcapParser,
-    /// Where the next packet record starts in the map.
+    /// Where the first packet record starts in the map, and the next one.
+    first: usize,
     at: usize,
     /// The end of the window of the map read ahead; what lies before the window was released.
     window_end: usize,
@@ -31,6 +32,9 @@ pub struct PcapIn {
     nanos: bool,
     /// `--pace`: packets are released at the capture's own intervals.
     pace: Option<Pace>,
+    /// With several workers reading the capture: this reader's worker and their number; it
+    /// takes the packets [`crate::steer`] gives its worker.
+    share: (u32, u32),
 }
 
 /// Pacing state: the first packet's capture time and when it was released; a packet read
@@ -76,8 +80,10 @@ impl PcapIn {
             nanos: h.ts_resolution == TsResolution::NanoSecond,
             map,
             parser,
+            first: at,
             at,
             window_end: 0,
+            share: (0, 1),
             pace: None,
         })
     }
@@ -85,6 +91,12 @@ impl PcapIn {
     /// Releases packets at the capture's pace instead of as fast as possible.
     pub fn paced(mut self) -> PcapIn {
         self.pace = Some(Pace::default());
+        self
+    }
+
+    /// This reader takes share `index` of `count` of the capture's flows.
+    pub fn shard(mut self, index: u32, count: u32) -> Self {
+        self.share = (index, count.max(1));
         self
     }
 
@@ -143,6 +155,9 @@ impl PcapIn {
             } else {
                 data
             };
+            if self.share.1 > 1 && crate::steer::worker_of(ip, self.share.1) != self.share.0 {
+                continue;
+            }
             let len = ip.len().min(buf.len());
             buf[..len].copy_from_slice(&ip[..len]);
             return Ok(Some((len, time_ns)));
@@ -198,6 +213,12 @@ impl Port for PcapIn {
             Some((len, time_ns)) => self.release(buf, len, time_ns),
             None => Ok(Rx::Closed),
         }
+    }
+
+    fn first_time_ns(&self) -> Option<u64> {
+        let (_, p) = self.parser.next_raw_packet(&self.map[self.first..]).ok()?;
+        let frac = u64::from(p.ts_frac) * if self.nanos { 1 } else { 1000 };
+        Some(u64::from(p.ts_sec) * 1_000_000_000 + frac)
     }
 
     fn sender(&self) -> Option<Arc<dyn PortSender>> {
