@@ -75,7 +75,7 @@ check() {
     got=$(records_in "$3")
     packets=$(packets_in "$3")
     sed -i "\$s/\$/ $got $packets/" "$WORK/results"
-    if [ "$1" = flowsh ] && { [ "$got" -lt "$2" ] || [ "$packets" -ne "$PACKETS" ]; }; then
+    if [[ "$1" == flowsh* ]] && { [ "$got" -lt "$2" ] || [ "$packets" -ne "$PACKETS" ]; }; then
         echo "$1: $got records of $packets packets for $2 flows of $PACKETS packets" >&2
         exit 1
     fi
@@ -88,10 +88,14 @@ for flows in $FLOWS; do
     # Warm the page cache so that no tool pays the first read.
     cat "$cap" >/dev/null
 
-    start_collector 9995 "$WORK/flowsh-flows"
-    measure flowsh "$flows" "$FLOWSH" replay --config bench/replay-v9.conf --pcap "ge-0/0/0=$cap"
-    stop_collector
-    check flowsh "$flows" "$WORK/flowsh-flows"
+    for workers in 1 2; do
+        name=flowsh-${workers}w
+        start_collector 9995 "$WORK/$name-flows"
+        measure "$name" "$flows" "$FLOWSH" replay --workers "$workers" \
+            --config bench/replay-v9.conf --pcap "ge-0/0/0=$cap"
+        stop_collector
+        check "$name" "$flows" "$WORK/$name-flows"
+    done
 
     rm -rf "$WORK/nfpcapd-flows" && mkdir -p "$WORK/nfpcapd-flows"
     measure nfpcapd "$flows" nfpcapd -r "$cap" -w "$WORK/nfpcapd-flows"
@@ -121,17 +125,16 @@ awk -v packets="$PACKETS" '
     }
     END {
         printf "%d packets of 64 bytes per capture; wall and CPU in seconds, peak RSS in MB;\n", packets
-        printf "records and packets: what the collector (or nfpcapd'"'"'s files) accounted for\n"
-        printf "%-8s %-8s %7s %7s %6s %7s %9s %9s %8s %8s\n", "flows", "tool", "wall", "cpu", "rss", "Mpps", "records", "packets", "wall/fl", "cpu/fl"
-        split("flowsh nfpcapd pmacctd", tools, " ")
+        printf "records, packets: what the collector (or nfpcapd'"'"'s files) accounted for;\n"
+        printf "x1w, x2w: this tool'"'"'s wall time over flowsh'"'"'s with 1 and 2 workers\n"
+        printf "%-8s %-10s %6s %6s %5s %6s %8s %8s %6s %6s\n", "flows", "tool", "wall", "cpu", "rss", "Mpps", "records", "packets", "x1w", "x2w"
+        split("flowsh-1w flowsh-2w nfpcapd pmacctd", tools, " ")
         for (i = 0; i < n; i++) {
             f = order[i]
-            for (t = 1; t <= 3; t++) {
+            for (t = 1; t <= 4; t++) {
                 k = tools[t]
                 if (!((k, f) in wall)) continue
-                printf "%-8s %-8s %7.2f %7.2f %6d %7.2f %9d %9d", f, k, wall[k, f], cpu[k, f], rss[k, f], packets / wall[k, f] / 1e6, recs[k, f], pk[k, f]
-                if (k == "flowsh") printf "\n"
-                else printf " %7.1fx %7.1fx\n", wall[k, f] / wall["flowsh", f], cpu[k, f] / cpu["flowsh", f]
+                printf "%-8s %-10s %6.2f %6.2f %5d %6.2f %8d %8d %5.1fx %5.1fx\n", f, k, wall[k, f], cpu[k, f], rss[k, f], packets / wall[k, f] / 1e6, recs[k, f], pk[k, f], wall[k, f] / wall["flowsh-1w", f], wall[k, f] / wall["flowsh-2w", f]
             }
         }
     }' "$WORK/results"

@@ -51,10 +51,16 @@ impl Clock {
             return None;
         };
         let ms = time_ns / 1_000_000;
-        let first = match first_ms.compare_exchange(UNSET, ms, Ordering::Relaxed, Ordering::Relaxed)
-        {
-            Ok(_) => ms,
-            Err(first) => first,
+        // A plain load first: a locked exchange on every packet would bounce the line between
+        // the workers' caches.
+        let first = match first_ms.load(Ordering::Relaxed) {
+            UNSET => {
+                match first_ms.compare_exchange(UNSET, ms, Ordering::Relaxed, Ordering::Relaxed) {
+                    Ok(_) => ms,
+                    Err(first) => first,
+                }
+            }
+            first => first,
         };
         Some(ms.saturating_sub(first) + CAPTURE_BOOT_LEAD_MS)
     }

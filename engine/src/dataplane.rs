@@ -1210,8 +1210,9 @@ impl Dataplane {
     }
 
     /// Ends every flow now: the end of a replay.
-    pub fn flush_flows(&mut self) {
-        self.counters.jflow.flush();
+    /// Ends every flow now; the records go to `ship` in batches.
+    pub fn flush_flows(&mut self, ship: &mut dyn FnMut(Vec<Exported>)) {
+        self.counters.jflow.flush(ship);
     }
 
     /// Flow records waiting for export, handed over.

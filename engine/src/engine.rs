@@ -151,6 +151,9 @@ enum Control {
     Stop,
 }
 
+/// Records a flush lets wait for the exporter at most.
+const FLUSH_BACKLOG: usize = 65_536;
+
 fn lock(n: &Mutex<Neighbors>) -> std::sync::MutexGuard<'_, Neighbors> {
     n.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -172,6 +175,8 @@ struct Worker {
     next_ident: u16,
     clock: Clock,
     export: Sender<ExportMsg>,
+    /// Records sent to the exporter and not handled yet.
+    export_backlog: Arc<std::sync::atomic::AtomicUsize>,
     load: Load,
 }
 
@@ -335,8 +340,22 @@ impl Worker {
             Control::ClearInterfaces => self.dp.clear_interfaces(),
             Control::WaitInputsDone(reply) => self.waiting.push(reply),
             Control::FlushFlows(reply) => {
-                self.dp.flush_flows();
+                // What ended before goes first, under the plan it ended in.
                 self.ship();
+                let (export, compiled) = (self.export.clone(), self.dp.compiled.clone());
+                let backlog = self.export_backlog.clone();
+                let mut gone = false;
+                self.dp.flush_flows(&mut |records| {
+                    // A whole table ends faster than it is encoded: waiting for the exporter
+                    // keeps the records in flight (and the memory they take) bounded.
+                    while !gone && backlog.load(Ordering::Relaxed) > FLUSH_BACKLOG {
+                        std::thread::sleep(Duration::from_micros(200));
+                    }
+                    backlog.fetch_add(records.len(), Ordering::Relaxed);
+                    gone |= export
+                        .send(ExportMsg::Records(compiled.clone(), records))
+                        .is_err();
+                });
                 let _ = reply.send(());
             }
             Control::Flows(reply) => {
@@ -810,6 +829,7 @@ impl Engine {
         });
         let (export_tx, export_rx) = mpsc::channel();
         let exporter = Exporter::new(clock.clone(), Some(inject));
+        let backlog = exporter.backlog();
         let export_handle = std::thread::Builder::new()
             .name("flowsh-export".into())
             .spawn(move || exporter.run(export_rx))
@@ -830,6 +850,7 @@ impl Engine {
                     next_ident: 0x4600 + (id as u16) * 0x100,
                     clock: clock.clone(),
                     export: export_tx.clone(),
+                    export_backlog: backlog.clone(),
                     load: Load::default(),
                 };
                 let handle = std::thread::Builder::new()

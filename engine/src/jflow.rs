@@ -336,12 +336,23 @@ impl JflowState {
         }
     }
 
-    /// Ends every flow now (forced end).
-    pub fn flush(&mut self) {
+    /// Ends every flow now (forced end), handing the records to `ship` a batch at a time: a
+    /// million flows ending at once never wait in one list.
+    pub fn flush(&mut self, ship: &mut dyn FnMut(Vec<Exported>)) {
+        const BATCH: usize = 8192;
         for (i, s) in self.instances.iter_mut().enumerate() {
             let (exports, instance) = (&mut self.exports, i as u16);
-            s.v4.flush(&mut |record| exports.push(Exported::V4 { instance, record }));
-            s.v6.flush(&mut |record| exports.push(Exported::V6 { instance, record }));
+            let mut push = |e: Exported| {
+                exports.push(e);
+                if exports.len() >= BATCH {
+                    ship(std::mem::take(exports));
+                }
+            };
+            s.v4.flush(&mut |record| push(Exported::V4 { instance, record }));
+            s.v6.flush(&mut |record| push(Exported::V6 { instance, record }));
+        }
+        if !self.exports.is_empty() {
+            ship(std::mem::take(&mut self.exports));
         }
     }
 

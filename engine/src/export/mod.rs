@@ -16,6 +16,7 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::time::Duration;
 
@@ -87,6 +88,8 @@ pub struct Exporter {
     file: Option<std::io::BufWriter<std::fs::File>>,
     /// Latest uptime seen in a record (capture time has no clock of its own).
     latest_ms: u64,
+    /// Records sent to this exporter and not handled yet, for senders that wait on it.
+    backlog: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for Exporter {
@@ -138,7 +141,14 @@ impl Exporter {
             stats: ExportStats::default(),
             file: None,
             latest_ms: 0,
+            backlog: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// The count of records in flight to this exporter: a sender that adds what it sends can
+    /// wait for the exporter to catch up.
+    pub fn backlog(&self) -> Arc<AtomicUsize> {
+        self.backlog.clone()
     }
 
     /// Runs until told to stop or until every sender is gone.
@@ -196,9 +206,22 @@ impl Exporter {
     fn handle(&mut self, msg: ExportMsg) -> bool {
         match msg {
             ExportMsg::Records(from, records) => {
+                let n = records.len();
+                // The producer's instance numbers, as ours (a commit may have renumbered them).
+                let ours: Vec<Option<usize>> = from
+                    .jflow
+                    .instances
+                    .iter()
+                    .map(|p| self.stats.instances.iter().position(|s| s.name == p.name))
+                    .collect();
                 for r in records {
-                    self.record(&from, r);
+                    self.record(&from, &ours, r);
                 }
+                let _ = self
+                    .backlog
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                        Some(b.saturating_sub(n))
+                    });
             }
             ExportMsg::Apply(c) => self.apply(c),
             ExportMsg::Stats(reply) => {
@@ -352,7 +375,7 @@ impl Exporter {
         s
     }
 
-    fn record(&mut self, from: &Compiled, e: Exported) {
+    fn record(&mut self, from: &Compiled, ours: &[Option<usize>], e: Exported) {
         let (at, family) = match &e {
             Exported::V4 { instance, .. } => (*instance, 0),
             Exported::V6 { instance, .. } => (*instance, 1),
@@ -363,13 +386,7 @@ impl Exporter {
         };
         self.latest_ms = self.latest_ms.max(r.last_ms);
         self.write_line(from, &e);
-        // The producer's instance number, as one of ours (a commit may have renumbered them).
-        let Some(instance) = from
-            .jflow
-            .instances
-            .get(usize::from(at))
-            .and_then(|p| self.stats.instances.iter().position(|s| s.name == p.name))
-        else {
+        let Some(&Some(instance)) = ours.get(usize::from(at)) else {
             self.stats.orphaned += 1;
             return;
         };

@@ -280,3 +280,20 @@ fn a_commit_keeps_the_flows_of_an_instance_that_stays_and_ends_those_of_one_remo
     assert_eq!(ended.len(), 2);
     assert!(ended.iter().all(|r| r.reason == EndReason::Forced));
 }
+
+#[test]
+fn a_flush_hands_the_records_over_in_batches_and_loses_none() {
+    let mut d = plane(&format!(
+        "{SAMPLE_ALL_IN}\nset chassis fpc 0 inline-services flow-table-size ipv4-flow-table-size 1\n\
+         set forwarding-options sampling input max-packets-per-second 0"
+    ));
+    for n in 0..20_000u16 {
+        send(&mut d, 0, udp(n));
+    }
+    let mut batches = Vec::new();
+    d.flush_flows(&mut |b| batches.push(b.len()));
+    assert_eq!(batches.iter().sum::<usize>(), 20_000);
+    assert!(batches.iter().all(|&n| n <= 8192), "{batches:?}");
+    assert!(batches.len() >= 3);
+    assert!(!d.has_exports());
+}
