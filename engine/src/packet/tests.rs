@@ -102,3 +102,17 @@ fn truncated_transport_headers_leave_ports_unknown() {
     let v = parse(&pkt).unwrap();
     assert_eq!(v.transport, Transport::default());
 }
+
+proptest::proptest! {
+    #[test]
+    fn the_header_checksum_agrees_with_smoltcp(mut bytes in proptest::collection::vec(proptest::num::u8::ANY, 60), words in 5usize..=15, fix in proptest::bool::ANY) {
+        let len = words * 4;
+        bytes[0] = 0x40 | words as u8;
+        let mut p = smoltcp::wire::Ipv4Packet::new_unchecked(&mut bytes[..len]);
+        if fix {
+            p.fill_checksum();
+        }
+        let p = smoltcp::wire::Ipv4Packet::new_unchecked(&bytes[..len]);
+        proptest::prop_assert_eq!(super::header_checksum_ok(&bytes[..len]), p.verify_checksum());
+    }
+}
