@@ -79,6 +79,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DbError> {
 #[derive(Debug, Clone)]
 pub struct ConfDb {
     dir: PathBuf,
+    /// The last configuration read, by commit number: a committed file never changes, and a
+    /// 100,000-line configuration takes a second to parse (the prompt reads the host name).
+    parsed: std::sync::Arc<std::sync::Mutex<Option<(u64, ConfigTree)>>>,
 }
 
 impl ConfDb {
@@ -91,6 +94,7 @@ impl ConfDb {
         let _ = fs::remove_file(&probe);
         Ok(ConfDb {
             dir: dir.to_path_buf(),
+            parsed: Default::default(),
         })
     }
 
@@ -124,6 +128,12 @@ impl ConfDb {
             .and_then(|i| log.get(i))
             .cloned()
             .ok_or(DbError::NoRollback(n))?;
+        let mut parsed = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((seq, tree)) = &*parsed
+            && *seq == commit.seq
+        {
+            return Ok((commit, tree.clone()));
+        }
         let path = self.config_path(commit.seq);
         let text = fs::read_to_string(&path).map_err(io_err(&path))?;
         let tree = load_brace(&text)
@@ -132,6 +142,7 @@ impl ConfDb {
                 message: e.render(&path.display().to_string(), &text),
             })?
             .tree;
+        *parsed = Some((commit.seq, tree.clone()));
         Ok((commit, tree))
     }
 
@@ -194,6 +205,8 @@ impl ConfDb {
             message: e.to_string(),
         })?;
         write_atomic(&self.log_path(), &json)?;
+        // What was just written is what a read would parse back (render and parse round-trip).
+        *self.parsed.lock().unwrap_or_else(|e| e.into_inner()) = Some((seq, tree.clone()));
         for seq in dropped {
             let _ = fs::remove_file(self.config_path(seq));
         }
@@ -280,6 +293,42 @@ mod tests {
         let (db, _) = db();
         assert!(db.committed().unwrap().0.is_empty());
         assert!(matches!(db.rollback(1), Err(DbError::NoRollback(1))));
+    }
+
+    #[test]
+    fn a_commit_by_another_process_is_read_not_the_cached_configuration() {
+        let (a, dir) = db();
+        let b = ConfDb::open(&dir).unwrap();
+        a.commit(
+            &tree("system { host-name one; }"),
+            "u",
+            "cli",
+            None,
+            1,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            brace(&b.committed().unwrap().0),
+            "system {\n    host-name one;\n}\n"
+        );
+        a.commit(
+            &tree("system { host-name two; }"),
+            "u",
+            "cli",
+            None,
+            2,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            brace(&b.committed().unwrap().0),
+            "system {\n    host-name two;\n}\n"
+        );
+        assert_eq!(
+            brace(&b.rollback(1).unwrap().1),
+            "system {\n    host-name one;\n}\n"
+        );
     }
 
     #[test]

@@ -80,6 +80,8 @@ pub struct Session {
     history: Vec<(i64, String)>,
     /// The forwarding engine the committed configuration drives.
     engine: Option<flowsh_engine::Engine>,
+    /// The host name, by the commit it was read from.
+    host: std::sync::Mutex<Option<(Option<u64>, String)>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -107,6 +109,7 @@ impl Session {
             candidate: None,
             history: Vec::new(),
             engine: None,
+            host: Default::default(),
         }
     }
 
@@ -124,12 +127,19 @@ impl Session {
     /// Applies the committed configuration to the engine (after a commit or a rollback);
     /// returns a warning line for each port that could not open.
     pub fn apply_committed(&mut self) -> String {
-        let committed = flowsh_grammar::check(&self.committed());
-        let (Some(engine), Ok(cfg)) = (&mut self.engine, committed) else {
+        match flowsh_grammar::check(&self.committed()) {
+            Ok(cfg) => self.apply_checked(&cfg),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Applies a configuration just committed (and checked) to the engine.
+    pub fn apply_checked(&mut self, cfg: &flowsh_grammar::Config) -> String {
+        let Some(engine) = &mut self.engine else {
             return String::new();
         };
         engine
-            .apply(&cfg)
+            .apply(cfg)
             .iter()
             .map(|e| format!("warning: {e}; {} stays down\n", e.interface))
             .collect()
@@ -181,10 +191,20 @@ impl Session {
     }
 
     pub fn host_name(&self) -> String {
-        flowsh_grammar::check(&self.committed())
+        // Checked once per commit: the prompt asks for it after every line.
+        let seq = self.db.log().ok().and_then(|l| l.last().map(|c| c.seq));
+        let mut cached = self.host.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((s, name)) = &*cached
+            && *s == seq
+        {
+            return name.clone();
+        }
+        let name = flowsh_grammar::check(&self.committed())
             .ok()
             .and_then(|c| c.system.host_name)
-            .unwrap_or_else(|| "flowsh".to_string())
+            .unwrap_or_else(|| "flowsh".to_string());
+        *cached = Some((seq, name.clone()));
+        name
     }
 
     /// `user@host> ` or `user@host# `.
@@ -501,6 +521,12 @@ impl Session {
 
     pub(crate) fn set_candidate(&mut self, tree: ConfigTree) {
         self.candidate = Some(tree);
+    }
+
+    /// The candidate, moved out (no copy of a large configuration); give it back with
+    /// [`Session::set_candidate`].
+    pub(crate) fn take_candidate(&mut self) -> ConfigTree {
+        self.candidate.take().unwrap_or_else(|| self.committed())
     }
 }
 

@@ -5,7 +5,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use flowsh_grammar::model::{AddressFamily, Config, RejectType};
+use flowsh_grammar::model::{AddressFamily, Config, Filter, RejectType};
+use hashbrown::HashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -224,7 +225,7 @@ pub struct UnitFamily {
 #[derive(Debug, Clone, Default)]
 pub struct Compiled {
     pub units: Vec<Unit>,
-    pub filters: Vec<CompiledFilter>,
+    pub filters: Vec<Arc<CompiledFilter>>,
     pub routes: RouteTable,
     pub jflow: JflowPlan,
     pub mirror: MirrorPlan,
@@ -234,23 +235,56 @@ pub struct Compiled {
     pub config: Arc<Config>,
 }
 
+/// Compiled filters kept from one commit to the next: a filter whose configuration (and the
+/// units it may name) did not change is not compiled again, so a one-line commit on a
+/// configuration of thousands of filters costs little.
+#[derive(Debug, Default)]
+pub struct FilterCache {
+    units: Vec<String>,
+    filters: HashMap<(AddressFamily, String), (Filter, Arc<CompiledFilter>)>,
+}
+
 impl Compiled {
     pub fn build(cfg: &Config) -> Compiled {
+        Compiled::build_cached(cfg, &mut FilterCache::default())
+    }
+
+    /// Builds, reusing (and then replacing) the filters of `cache`.
+    pub fn build_cached(cfg: &Config, cache: &mut FilterCache) -> Compiled {
         let mut names = Vec::new();
         for ifd in &cfg.interfaces {
             for u in &ifd.units {
                 names.push(format!("{}.{}", ifd.name, u.number));
             }
         }
-        let filters: Vec<CompiledFilter> = cfg
+        if cache.units != names {
+            cache.filters.clear();
+        }
+        let mut kept = HashMap::with_capacity(cfg.firewall.filters.len());
+        let filters: Vec<Arc<CompiledFilter>> = cfg
             .firewall
             .filters
             .iter()
-            .map(|f| CompiledFilter::compile(f, &names))
+            .map(|f| {
+                let key = (f.family, f.name.clone());
+                let compiled = match cache.filters.remove(&key) {
+                    Some((old, c)) if old == *f => c,
+                    _ => Arc::new(CompiledFilter::compile(f, &names)),
+                };
+                kept.insert(key, (f.clone(), compiled.clone()));
+                compiled
+            })
+            .collect();
+        cache.filters = kept;
+        cache.units = names.clone();
+        let by_name: HashMap<(AddressFamily, String), usize> = filters
+            .iter()
+            .enumerate()
+            .map(|(i, f)| ((f.family, f.name.clone()), i))
             .collect();
         let find = |fam: AddressFamily, name: &Option<String>| {
             name.as_ref()
-                .and_then(|n| filters.iter().position(|f| f.family == fam && &f.name == n))
+                .and_then(|n| by_name.get(&(fam, n.clone())).copied())
         };
         let mut units = Vec::new();
         for ifd in &cfg.interfaces {

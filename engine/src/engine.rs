@@ -13,7 +13,7 @@ use std::time::Duration;
 use flowsh_grammar::model::Config;
 
 use crate::clock::Clock;
-use crate::dataplane::{Compiled, Dataplane, Drop as DropReason, Output, Stats};
+use crate::dataplane::{Compiled, Dataplane, Drop as DropReason, FilterCache, Output, Stats};
 use crate::export::{ExportMsg, ExportStats, Exporter};
 use crate::jflow::{FlowEntry, InstanceStats};
 use crate::l2::{self, Neighbors, Received, Resolution};
@@ -792,6 +792,8 @@ pub struct Engine {
     /// Every `--port` binding; a port is open while the configuration has its interface.
     bindings: Vec<(String, Backend)>,
     compiled: Arc<Compiled>,
+    /// Filters compiled by earlier commits, for the next.
+    filter_cache: FilterCache,
 }
 
 impl std::fmt::Debug for Engine {
@@ -868,6 +870,7 @@ impl Engine {
             owners: Vec::new(),
             bindings: Vec::new(),
             compiled: Arc::new(Compiled::default()),
+            filter_cache: FilterCache::default(),
         }
     }
 
@@ -881,7 +884,7 @@ impl Engine {
     /// follow the interfaces: one the configuration gained opens, one it lost closes. The
     /// ports that failed to open are returned; their interfaces stay down.
     pub fn apply(&mut self, cfg: &Config) -> Vec<PortError> {
-        let mut compiled = Compiled::build(cfg);
+        let mut compiled = Compiled::build_cached(cfg, &mut self.filter_cache);
         compiled.shards = self.workers.len() as u32;
         self.compiled = Arc::new(compiled);
         let c = self.compiled.clone();

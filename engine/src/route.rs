@@ -139,13 +139,18 @@ impl RouteTable {
     /// Builds the table. `units` names the engine's units by index (`ge-0/0/0.0`).
     pub fn build(cfg: &Config, units: &[String]) -> RouteTable {
         let mut routes = Vec::new();
+        let index: HashMap<&str, usize> = units
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
         for ifd in &cfg.interfaces {
             if ifd.disabled {
                 continue;
             }
             for u in ifd.units.iter().filter(|u| !u.disabled) {
                 let name = format!("{}.{}", ifd.name, u.number);
-                let Some(unit) = units.iter().position(|n| *n == name) else {
+                let Some(&unit) = index.get(name.as_str()) else {
                     continue;
                 };
                 for fam in [&u.inet, &u.inet6].into_iter().flatten() {
@@ -175,27 +180,35 @@ impl RouteTable {
                 }
             }
         }
-        let connected: Vec<(IpNet, u16)> = routes
-            .iter()
-            .filter_map(|r| match r.target {
-                Target::Forward { unit, .. } if r.protocol == Protocol::Direct => {
-                    Some((r.prefix, unit))
-                }
-                _ => None,
+        // Connected subnets by prefix length, for resolving next hops in a few lookups each
+        // (configurations have thousands of units and static routes).
+        let mut connected: std::collections::BTreeMap<u8, HashMap<IpNet, u16>> = Default::default();
+        for r in &routes {
+            if let Target::Forward { unit, .. } = r.target
+                && r.protocol == Protocol::Direct
+            {
+                connected
+                    .entry(r.prefix.prefix_len())
+                    .or_default()
+                    .entry(r.prefix.trunc())
+                    .or_insert(unit);
+            }
+        }
+        let connected_to = |h: &IpAddr| -> Option<u16> {
+            connected.iter().rev().find_map(|(len, nets)| {
+                let net = IpNet::new(*h, *len).ok()?.trunc();
+                nets.get(&net).copied()
             })
-            .collect();
+        };
         for s in &cfg.routing.static_routes {
             let (target, hidden) = match &s.action {
                 RouteAction::Discard => (Target::Discard, false),
                 RouteAction::Reject => (Target::Reject, false),
                 RouteAction::NextHops(hops) => {
                     // The first next hop inside a connected subnet is used.
-                    let resolved = hops.iter().find_map(|h| {
-                        connected
-                            .iter()
-                            .find(|(net, _)| net.contains(h))
-                            .map(|(_, unit)| (*h, *unit))
-                    });
+                    let resolved = hops
+                        .iter()
+                        .find_map(|h| connected_to(h).map(|unit| (*h, unit)));
                     match resolved {
                         Some((hop, unit)) => (
                             Target::Forward {

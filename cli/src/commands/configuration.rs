@@ -159,22 +159,28 @@ pub fn commit(s: &mut Session, line: &str, _command: &str, args: &[Word]) -> Rep
         Ok(o) => o,
         Err(e) => return Reply::fail(e),
     };
-    let candidate = s.candidate();
-    if let Err(errors) = flowsh_grammar::check(&candidate) {
-        return Reply::fail(render_errors(&errors));
-    }
-    if o.check {
-        return Reply::ok("configuration check succeeds\n");
-    }
+    let candidate = s.take_candidate();
+    let checked = flowsh_grammar::check(&candidate);
+    let cfg = match (checked, o.check) {
+        (Ok(cfg), false) => cfg,
+        (Ok(_), true) => {
+            s.set_candidate(candidate);
+            return Reply::ok("configuration check succeeds\n");
+        }
+        (Err(errors), _) => {
+            s.set_candidate(candidate);
+            return Reply::fail(render_errors(&errors));
+        }
+    };
     let user = s.user.clone();
     let now = s.now();
-    if let Err(e) =
-        s.db.commit(&candidate, &user, "cli", o.comment, now, o.confirmed)
-    {
+    let committed =
+        s.db.commit(&candidate, &user, "cli", o.comment, now, o.confirmed);
+    s.set_candidate(candidate);
+    if let Err(e) = committed {
         return Reply::fail(format!("error: commit failed: {e}\n"));
     }
-    s.set_candidate(candidate);
-    let mut out = s.apply_committed();
+    let mut out = s.apply_checked(&cfg);
     if let Some(m) = o.confirmed {
         out.push_str(&format!(
             "commit confirmed will be automatically rolled back in {m} minutes unless confirmed\n"

@@ -293,3 +293,45 @@ fn drop_reasons_have_dense_distinct_indices() {
     let names: std::collections::BTreeSet<_> = all.iter().map(|d| d.name()).collect();
     assert_eq!(names.len(), DROP_KINDS);
 }
+
+#[test]
+fn a_commit_compiles_again_only_the_filters_that_changed() {
+    let cfg = |extra: &str| {
+        let text: String =
+            format!("{LAB}\nset firewall family inet filter other term t then accept\n{extra}")
+                .lines()
+                .map(|l| format!("{}\n", l.trim()))
+                .collect();
+        flowsh_grammar::check(&flowsh_grammar::load_text(&text).unwrap().tree).unwrap()
+    };
+    let mut cache = FilterCache::default();
+    let a = Compiled::build_cached(&cfg(""), &mut cache);
+    let b = Compiled::build_cached(
+        &cfg("set firewall family inet filter other term t then count seen"),
+        &mut cache,
+    );
+    let named = |c: &Compiled, n: &str| c.filters.iter().find(|f| f.name == n).unwrap().clone();
+    assert!(
+        Arc::ptr_eq(&named(&a, "edge"), &named(&b, "edge")),
+        "unchanged: kept"
+    );
+    assert!(
+        !Arc::ptr_eq(&named(&a, "other"), &named(&b, "other")),
+        "changed: compiled"
+    );
+    assert_eq!(named(&b, "other").counters, ["seen"]);
+    // A new unit can change what interface conditions mean: everything is compiled again.
+    let c = Compiled::build_cached(
+        &cfg(
+            "set firewall family inet filter other term t then count seen\n\
+              set interfaces ge-0/0/7 unit 0 family inet address 10.0.7.1/24",
+        ),
+        &mut cache,
+    );
+    assert!(!Arc::ptr_eq(&named(&b, "edge"), &named(&c, "edge")));
+    // And the units still find their filters by name.
+    assert_eq!(
+        c.units[0].inet.as_ref().unwrap().filter_input,
+        c.filters.iter().position(|f| f.name == "edge")
+    );
+}
