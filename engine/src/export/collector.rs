@@ -105,6 +105,8 @@ pub struct Collector {
     pub engine: (u8, u8),
     pub stats: CollectorStats,
     scratch: Vec<u8>,
+    /// The records of the datagram being encoded.
+    batch: Vec<ExportRecord>,
     /// A datagram the socket could not take yet.
     held: Option<Vec<u8>>,
     /// Version 8 datagrams drained from the aggregates and not sent yet (a full socket, or
@@ -177,6 +179,7 @@ impl Collector {
                 ..CollectorStats::default()
             },
             scratch: Vec::new(),
+            batch: Vec::new(),
             held: None,
             v8_out: VecDeque::new(),
         }
@@ -351,8 +354,18 @@ impl Collector {
     /// Encodes and sends one datagram from the front of the queue (with `data`; otherwise
     /// templates alone); the records it took.
     fn one_datagram(&mut self, now: Now, data: bool) -> usize {
-        let all = self.queue.make_contiguous();
-        let records = if data { &all[..] } else { &all[..0] };
+        // A datagram's worth, copied out: making the whole queue contiguous moved up to the
+        // whole queue each time it had wrapped.
+        // (Twice the estimate: the encoder takes as many as fit, never more.)
+        let limit = if data {
+            self.per_datagram().saturating_mul(2)
+        } else {
+            0
+        };
+        let mut batch = std::mem::take(&mut self.batch);
+        batch.clear();
+        batch.extend(self.queue.iter().take(limit).copied());
+        let records = &batch[..];
         let mut out = std::mem::take(&mut self.scratch);
         let n = match &mut self.encoder {
             Encoder::V5 { sequence } => {
@@ -402,6 +415,7 @@ impl Collector {
             self.send(&out);
         }
         self.scratch = out;
+        self.batch = batch;
         n
     }
 
