@@ -299,36 +299,13 @@ mod tests {
     fn a_commit_by_another_process_is_read_not_the_cached_configuration() {
         let (a, dir) = db();
         let b = ConfDb::open(&dir).unwrap();
-        a.commit(
-            &tree("system { host-name one; }"),
-            "u",
-            "cli",
-            None,
-            1,
-            None,
-        )
-        .unwrap();
-        assert_eq!(
-            brace(&b.committed().unwrap().0),
-            "system {\n    host-name one;\n}\n"
-        );
-        a.commit(
-            &tree("system { host-name two; }"),
-            "u",
-            "cli",
-            None,
-            2,
-            None,
-        )
-        .unwrap();
-        assert_eq!(
-            brace(&b.committed().unwrap().0),
-            "system {\n    host-name two;\n}\n"
-        );
-        assert_eq!(
-            brace(&b.rollback(1).unwrap().1),
-            "system {\n    host-name one;\n}\n"
-        );
+        let named = |name: &str| format!("system {{\n    host-name {name};\n}}\n");
+        for (t, name) in [(1, "one"), (2, "two")] {
+            a.commit(&tree(&named(name)), "u", "cli", None, t, None)
+                .unwrap();
+            assert_eq!(brace(&b.committed().unwrap().0), named(name));
+        }
+        assert_eq!(brace(&b.rollback(1).unwrap().1), named("one"));
     }
 
     #[test]
