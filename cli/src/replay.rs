@@ -132,6 +132,14 @@ pub fn run(r: &Replay, out: &mut dyn Write) -> std::io::Result<bool> {
         snap.packets,
         snap.packets as f64 / elapsed
     )?;
+    for p in snap.ports.iter().filter(|p| p.errors > 0) {
+        // A capture cut short, for one: what was read before is replayed, the rest is not.
+        writeln!(
+            out,
+            "  Port errors: {} ({}) {}",
+            p.interface, p.backend, p.errors
+        )?;
+    }
     if !snap.jflow.is_empty() {
         let sum = |f: fn(&flowsh_engine::jflow::InstanceStats) -> u64| {
             snap.jflow.iter().map(f).sum::<u64>()

@@ -189,3 +189,37 @@ fn garbage_packets_are_counted_by_reason_and_nothing_panics() {
     let body = text.split_once('\n').unwrap().1.split_once('\n').unwrap().1;
     insta::assert_snapshot!(body);
 }
+
+#[test]
+fn a_cut_capture_replays_what_it_has_and_says_so() {
+    let lab = Lab::new("cut");
+    let cfg = lab.path("edge.conf");
+    std::fs::write(&cfg, CONFIG).unwrap();
+    let (c, s) = (v4("10.0.1.2"), v4("10.0.2.2"));
+    let packets: Vec<Vec<u8>> = (0..10)
+        .map(|i| Spec::udp(c, s, 1000 + i, 53).build())
+        .collect();
+    let capture = lab.path("cut.pcap");
+    write_capture(&capture, &packets).unwrap();
+    let len = std::fs::metadata(&capture).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&capture)
+        .unwrap()
+        .set_len(len - 10)
+        .unwrap();
+    let o = lab.replay(&cfg, &capture, &[]);
+    assert!(o.status.success(), "{}", out(&o));
+    let text = out(&o);
+    assert!(
+        text.starts_with("Replay complete: 9 packets from 1 captures"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "  Port errors: ge-0/0/0 (pcap:{}) 1\n",
+            capture.display()
+        )),
+        "{text}"
+    );
+}
