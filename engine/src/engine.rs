@@ -412,13 +412,23 @@ impl Worker {
                     Some(std::net::IpAddr::V4(a)) => a,
                     _ => std::net::Ipv4Addr::UNSPECIFIED,
                 };
-                let resolution = lock(neighbors).resolve(packet, hop, source);
+                let (resolution, evicted) = {
+                    let mut n = lock(neighbors);
+                    (n.resolve(packet, hop, source), n.take_evicted())
+                };
+                for _ in 0..evicted {
+                    self.dp.count_not_sent(unit, DropReason::ArpPendingFull);
+                }
                 frame = match resolution {
                     Resolution::Frame(f) | Resolution::Held(Some(f)) => f,
                     Resolution::Held(None) => return,
-                    Resolution::Overflow => {
+                    // The packet is dropped; the ARP request may go again.
+                    Resolution::Overflow(request) => {
                         self.dp.count_not_sent(unit, DropReason::ArpPendingFull);
-                        return;
+                        match request {
+                            Some(r) => r,
+                            None => return,
+                        }
                     }
                 };
                 &frame

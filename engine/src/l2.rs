@@ -14,6 +14,9 @@ pub const ETHERNET_HEADER: usize = 14;
 
 /// Packets held per next hop while its address is resolved.
 pub const PENDING_PER_NEIGHBOR: usize = 16;
+/// Neighbors being resolved at once, per port: past this the oldest attempt gives way (its
+/// packets are counted as dropped), so traffic to many silent hosts cannot grow memory.
+pub const PENDING_NEIGHBORS: usize = 256;
 
 /// A locally administered MAC address derived from an interface name (when `mac` is not set).
 pub fn mac_for(interface: &str) -> [u8; 6] {
@@ -82,7 +85,18 @@ pub enum Received {
 pub struct Neighbors {
     pub mac: [u8; 6],
     table: HashMap<Ipv4Addr, [u8; 6]>,
-    pending: HashMap<Ipv4Addr, Vec<Vec<u8>>>,
+    pending: HashMap<Ipv4Addr, Held>,
+    /// Neighbors in `pending`, oldest attempt first.
+    order: std::collections::VecDeque<Ipv4Addr>,
+    /// Held packets dropped since last asked (their neighbor gave way to a newer one).
+    evicted: u64,
+}
+
+/// Packets waiting for one neighbor, and those refused since the queue filled.
+#[derive(Debug, Default)]
+struct Held {
+    packets: Vec<Vec<u8>>,
+    overflows: u32,
 }
 
 /// What to do with an outgoing IPv4 packet.
@@ -92,8 +106,9 @@ pub enum Resolution {
     Frame(Vec<u8>),
     /// Held; send this ARP request (only for the first packet held for the neighbor).
     Held(Option<Vec<u8>>),
-    /// Held packets for this neighbor are already at their limit: the packet is dropped.
-    Overflow,
+    /// Held packets for this neighbor are already at their limit: the packet is dropped. Now
+    /// and then the ARP request goes again (the first may have been lost).
+    Overflow(Option<Vec<u8>>),
 }
 
 impl Neighbors {
@@ -172,14 +187,31 @@ impl Neighbors {
         if let Some(mac) = self.table.get(&next_hop) {
             return Resolution::Frame(frame(*mac, self.mac, EthernetProtocol::Ipv4, packet));
         }
-        let held = self.pending.entry(next_hop).or_default();
-        if held.len() >= PENDING_PER_NEIGHBOR {
-            return Resolution::Overflow;
+        if !self.pending.contains_key(&next_hop) {
+            while self.pending.len() >= PENDING_NEIGHBORS {
+                let Some(oldest) = self.order.pop_front() else {
+                    break;
+                };
+                if let Some(h) = self.pending.remove(&oldest) {
+                    self.evicted += h.packets.len() as u64;
+                }
+            }
+            self.order.push_back(next_hop);
         }
-        held.push(packet.to_vec());
-        let request = (held.len() == 1)
-            .then(|| arp(ArpOperation::Request, self.mac, source, [0; 6], next_hop));
-        Resolution::Held(request)
+        let request = || arp(ArpOperation::Request, self.mac, source, [0; 6], next_hop);
+        let held = self.pending.entry(next_hop).or_default();
+        if held.packets.len() >= PENDING_PER_NEIGHBOR {
+            held.overflows += 1;
+            let again = held.overflows.is_multiple_of(PENDING_PER_NEIGHBOR as u32);
+            return Resolution::Overflow(again.then(request));
+        }
+        held.packets.push(packet.to_vec());
+        Resolution::Held((held.packets.len() == 1).then(request))
+    }
+
+    /// Held packets dropped because their neighbor gave way to newer ones, since last asked.
+    pub fn take_evicted(&mut self) -> u64 {
+        std::mem::take(&mut self.evicted)
     }
 
     /// The frames of packets that waited for `neighbor`, now that it is known.
@@ -187,9 +219,11 @@ impl Neighbors {
         let Some(mac) = self.table.get(&neighbor).copied() else {
             return Vec::new();
         };
+        self.order.retain(|a| *a != neighbor);
         self.pending
             .remove(&neighbor)
             .unwrap_or_default()
+            .packets
             .iter()
             .map(|p| frame(mac, self.mac, EthernetProtocol::Ipv4, p))
             .collect()
@@ -307,8 +341,30 @@ mod tests {
         }
         assert_eq!(
             n.resolve(&[0x45; 20], ip("10.0.0.5"), ip("10.0.0.1")),
-            Resolution::Overflow
+            Resolution::Overflow(None)
         );
+        // A lost request is sent again every 16 refused packets.
+        let again = (0..PENDING_PER_NEIGHBOR - 1)
+            .map(|_| n.resolve(&[0x45; 20], ip("10.0.0.5"), ip("10.0.0.1")))
+            .filter(|r| matches!(r, Resolution::Overflow(Some(_))))
+            .count();
+        assert_eq!(again, 1);
+    }
+
+    #[test]
+    fn many_silent_neighbors_cannot_grow_the_pending_packets() {
+        let mut n = Neighbors::new(ROUTER);
+        for i in 0..PENDING_NEIGHBORS as u32 + 10 {
+            let hop = Ipv4Addr::from(0x0a00_0000 + i);
+            for _ in 0..2 {
+                n.resolve(&[0x45; 20], hop, ip("10.0.0.1"));
+            }
+        }
+        assert_eq!(n.pending.len(), PENDING_NEIGHBORS);
+        assert_eq!(n.order.len(), PENDING_NEIGHBORS);
+        assert_eq!(n.take_evicted(), 20, "the ten oldest gave way");
+        assert_eq!(n.take_evicted(), 0);
+        assert!(!n.pending.contains_key(&Ipv4Addr::from(0x0a00_0000)));
     }
 
     #[test]
