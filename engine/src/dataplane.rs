@@ -403,8 +403,6 @@ struct Counters {
     policy_hits: Vec<Vec<u64>>,
     default_hits: u64,
     mirror_stats: Vec<DestinationStats>,
-    /// Per destination: the second and the copies sent in it (rate limit).
-    mirror_rate: Vec<(u64, u32)>,
     /// Copies waiting for the worker to send them.
     mirrors: Vec<MirrorCopy>,
     /// The Ethernet header of the packet at hand (Ethernet ports), for mirror copies.
@@ -902,18 +900,9 @@ impl Counters {
         if !wanted || di >= self.mirror_stats.len() {
             return;
         }
-        if plan.rate_limit > 0 {
-            let share = plan.rate_limit.div_ceil(compiled.shards.max(1));
-            let (second, used) = &mut self.mirror_rate[di];
-            if *second != self.now / 1000 {
-                *second = self.now / 1000;
-                *used = 0;
-            }
-            if *used >= share {
-                self.mirror_stats[di].rate_limited += 1;
-                return;
-            }
-            *used += 1;
+        if plan.rate_limit > 0 && !plan.rate.take(self.now / 1000, plan.rate_limit) {
+            self.mirror_stats[di].rate_limited += 1;
+            return;
         }
         let interface = compiled
             .units
@@ -1145,7 +1134,6 @@ impl Dataplane {
             .map(|d| d.name.clone())
             .collect();
         c.mirror_stats = keep(&new_names, &old_names, &c.mirror_stats);
-        c.mirror_rate = vec![(u64::MAX, 0); new_names.len()];
         let pm = &compiled.port_mirror;
         let slots = pm.instances.len() + pm.analyzers.len();
         if c.port_mirror_stats.len() != slots {

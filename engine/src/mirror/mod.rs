@@ -8,6 +8,7 @@ pub mod port;
 pub mod session;
 
 use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use flowsh_grammar::model::{AnalyzerTarget, Config, DefaultPolicy, Direction, RuleAction};
 use ipnet::IpNet;
@@ -32,6 +33,30 @@ pub enum Delivery {
     Unresolved,
 }
 
+/// A per-second budget the workers share (one atomic count, reset when the second changes:
+/// a copy or two more at a second's edge is the price of no lock).
+#[derive(Debug, Default)]
+pub struct RateWindow {
+    second: AtomicU64,
+    used: AtomicU32,
+}
+
+impl RateWindow {
+    /// Whether one more fits in `second`'s budget of `limit`.
+    pub fn take(&self, second: u64, limit: u32) -> bool {
+        let seen = self.second.load(Ordering::Relaxed);
+        if seen != second
+            && self
+                .second
+                .compare_exchange(seen, second, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.used.store(0, Ordering::Relaxed);
+        }
+        self.used.fetch_add(1, Ordering::Relaxed) < limit
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct DestinationPlan {
     pub name: String,
@@ -41,6 +66,8 @@ pub struct DestinationPlan {
     pub max_len: u32,
     /// Copies per second (0: no limit), for the whole router.
     pub rate_limit: u32,
+    /// This second's copies, counted by every worker.
+    pub rate: std::sync::Arc<RateWindow>,
     /// What the analyzer is, as `show services mirror-destination` says it.
     pub resolved: String,
 }
@@ -195,6 +222,7 @@ impl MirrorPlan {
                     direction: d.direction,
                     max_len: d.maximum_packet_length,
                     rate_limit: d.rate_limit,
+                    rate: Default::default(),
                     resolved,
                 }
             })

@@ -416,3 +416,36 @@ fn a_mirror_length_below_an_ethernet_header_keeps_the_header() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_rate_limit_is_for_the_whole_router_whichever_worker_copies() {
+    let text: String = format!(
+        "{BASE}set security policies policy p rule all then permit
+         set security policies policy p rule all then mirror-to slow"
+    )
+    .lines()
+    .map(|l| format!("{}\n", l.trim()))
+    .collect();
+    let cfg = flowsh_grammar::check(&flowsh_grammar::load_text(&text).unwrap().tree).unwrap();
+    let mut compiled = Compiled::build(&cfg);
+    compiled.shards = 2;
+    let compiled = Arc::new(compiled);
+    // Two workers: all the traffic through one of them still gets the full five a second.
+    let (mut a, mut b) = (
+        Dataplane::new(compiled.clone()),
+        Dataplane::new(compiled.clone()),
+    );
+    a.set_now(1_000);
+    b.set_now(1_000);
+    for _ in 0..10 {
+        send(&mut a, 0, udp(1, 2));
+    }
+    assert_eq!(copies(&mut a).len(), 5);
+    // The other worker shares the same second's budget.
+    send(&mut b, 1, reply(1, 2));
+    assert!(copies(&mut b).is_empty());
+    assert_eq!(
+        a.mirror_stats()[3].rate_limited + b.mirror_stats()[3].rate_limited,
+        6
+    );
+}
