@@ -796,7 +796,18 @@ impl Counters {
     /// Flow mode: the packet's session (decided by the policies on the flow's first packet)
     /// says whether it passes and which analyzers get a copy. Whether it passes.
     fn flow_mode(&mut self, compiled: &Compiled, unit: u16, view: &PacketView, ip: &[u8]) -> bool {
-        let key = SessionKey::of(view);
+        let fragment = crate::mirror::session::fragment_key(view, ip);
+        let own_key = SessionKey::of(view);
+        // A later fragment has no ports: it follows its datagram's first fragment.
+        let key = match fragment {
+            Some(f) if view.is_later_fragment() => {
+                self.sessions.fragment_session(&f).unwrap_or(own_key)
+            }
+            _ => own_key,
+        };
+        if let Some(f) = fragment.filter(|_| !view.is_later_fragment()) {
+            self.sessions.note_first_fragment(f, own_key);
+        }
         let now = self.now;
         let bytes = ip.len() as u64;
         // Up to 16 destinations per flow are copied to.

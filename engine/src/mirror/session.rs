@@ -106,6 +106,29 @@ pub struct Sessions {
     pub uncached: u64,
     pub created: u64,
     pub expired: u64,
+    /// IPv4 datagrams whose first fragment was seen: the session their later fragments
+    /// (which carry no ports) belong to. The newest [`MAX_FRAGMENTED`], oldest out first.
+    fragments: HashMap<FragmentKey, SessionKey>,
+    fragment_order: std::collections::VecDeque<FragmentKey>,
+}
+
+/// An IPv4 datagram: addresses, protocol and identification.
+pub type FragmentKey = (u32, u32, u8, u16);
+
+/// Fragmented datagrams remembered at once, per worker.
+pub const MAX_FRAGMENTED: usize = 4096;
+
+/// The datagram an IPv4 fragment belongs to (`None` for unfragmented packets).
+pub fn fragment_key(v: &PacketView, ip: &[u8]) -> Option<FragmentKey> {
+    let fragmented = v.frag_offset != 0 || v.frag_flags & 1 != 0;
+    (fragmented && v.family == crate::packet::Family::V4 && ip.len() >= 6).then(|| {
+        (
+            v.src as u32,
+            v.dst as u32,
+            v.protocol,
+            u16::from_be_bytes([ip[4], ip[5]]),
+        )
+    })
 }
 
 impl Sessions {
@@ -123,6 +146,23 @@ impl Sessions {
         let &(slot, reverse) = self.index.get(key)?;
         let s = self.slots[slot as usize].as_mut()?;
         Some((s, reverse))
+    }
+
+    /// The session of the datagram a later fragment belongs to, if its first was seen.
+    pub fn fragment_session(&self, f: &FragmentKey) -> Option<SessionKey> {
+        self.fragments.get(f).copied()
+    }
+
+    /// Remembers the session of a first fragment's datagram.
+    pub fn note_first_fragment(&mut self, f: FragmentKey, key: SessionKey) {
+        if self.fragments.insert(f, key).is_none() {
+            self.fragment_order.push_back(f);
+            while self.fragment_order.len() > MAX_FRAGMENTED {
+                if let Some(old) = self.fragment_order.pop_front() {
+                    self.fragments.remove(&old);
+                }
+            }
+        }
     }
 
     /// Starts a session; `None` when the table is full (counted).

@@ -449,3 +449,28 @@ fn a_rate_limit_is_for_the_whole_router_whichever_worker_copies() {
         6
     );
 }
+
+#[test]
+fn later_fragments_follow_the_decision_of_their_first() {
+    let policies = "set security policies policy p rule iperf match destination-port 5001
+         set security policies policy p rule iperf then permit
+         set security policies policy p rule iperf then mirror-to ids
+         set security policies default-policy deny-all";
+    let first = Spec::udp(v4("10.0.1.2"), v4("10.0.2.2"), 40000, 5001)
+        .payload(1000)
+        .fragment(0, true);
+    let later = Spec::udp(v4("10.0.1.2"), v4("10.0.2.2"), 40000, 5001)
+        .payload(1000)
+        .fragment(185, false);
+    let mut d = plane(policies);
+    assert!(matches!(send(&mut d, 0, first).0, Output::Forward { .. }));
+    assert!(matches!(
+        send(&mut d, 0, later.clone()).0,
+        Output::Forward { .. }
+    ));
+    assert_eq!(copies(&mut d).len(), 2, "both fragments mirrored");
+    assert_eq!(d.sessions().len(), 1);
+    // Without its first fragment, a later one has no ports to match: denied.
+    let mut d = plane(policies);
+    assert_eq!(send(&mut d, 0, later).0, Output::Dropped(Drop::PolicyDeny));
+}
