@@ -464,10 +464,7 @@ fn later_fragments_follow_the_decision_of_their_first() {
         .fragment(185, false);
     let mut d = plane(policies);
     assert!(matches!(send(&mut d, 0, first).0, Output::Forward { .. }));
-    assert!(matches!(
-        send(&mut d, 0, later.clone()).0,
-        Output::Forward { .. }
-    ));
+    assert!(matches!(send(&mut d, 0, later).0, Output::Forward { .. }));
     assert_eq!(copies(&mut d).len(), 2, "both fragments mirrored");
     assert_eq!(d.sessions().len(), 1);
     // Without its first fragment, a later one has no ports to match: denied.
