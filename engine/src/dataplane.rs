@@ -1242,8 +1242,7 @@ impl Dataplane {
         self.counters.sessions.sweep(now, 1024);
     }
 
-    /// Ends every flow now: the end of a replay.
-    /// Ends every flow now; the records go to `ship` in batches.
+    /// Ends every flow now (the end of a replay); the records go to `ship` in batches.
     pub fn flush_flows(&mut self, ship: &mut dyn FnMut(Vec<Exported>)) {
         self.counters.jflow.flush(ship);
     }

@@ -142,7 +142,11 @@ enum Control {
     /// Answered once every input has reached its end and nothing is left to process.
     WaitInputsDone(Sender<()>),
     /// Ends every flow now and hands the records to export (the end of a replay).
-    FlushFlows(Sender<()>),
+    /// Ends every flow, once the worker's time has caught up with this one (the latest of
+    /// all workers: on capture time each worker only sees its own packets' times).
+    FlushFlows(u64, Sender<()>),
+    /// The worker's engine time.
+    Now(Sender<u64>),
     /// A packet the router sends itself (an in-band export): routed and sent.
     Inject(Vec<u8>),
     Flows(Sender<Vec<FlowEntry>>),
@@ -339,7 +343,13 @@ impl Worker {
             }
             Control::ClearInterfaces => self.dp.clear_interfaces(),
             Control::WaitInputsDone(reply) => self.waiting.push(reply),
-            Control::FlushFlows(reply) => {
+            Control::Now(reply) => {
+                let _ = reply.send(self.dp.now());
+            }
+            Control::FlushFlows(at, reply) => {
+                // Flows idle or active long enough by then end as such, not as forced.
+                self.dp.set_now(at);
+                self.dp.expire();
                 // What ended before goes first, under the plan it ended in.
                 self.ship();
                 let (export, compiled) = (self.export.clone(), self.dp.compiled.clone());
@@ -1092,7 +1102,8 @@ impl Engine {
 
     /// Ends every flow in every worker and waits until the exporter has sent the records.
     pub fn flush_flows(&self) {
-        self.ask_all(Control::FlushFlows);
+        let at = self.ask_all(Control::Now).into_iter().max().unwrap_or(0);
+        self.ask_all(|reply| Control::FlushFlows(at, reply));
         self.sync_export();
     }
 
