@@ -276,21 +276,14 @@ mod tests {
         load_text(text).unwrap().tree
     }
 
-    fn db() -> (ConfDb, PathBuf) {
-        let dir = std::env::temp_dir().join(format!(
-            "flowsh-confdb-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        (ConfDb::open(&dir).unwrap(), dir)
+    fn db() -> (ConfDb, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        (ConfDb::open(dir.path()).unwrap(), dir)
     }
 
     #[test]
     fn before_any_commit_the_configuration_is_empty() {
-        let (db, _) = db();
+        let (db, _dir) = db();
         assert!(db.committed().unwrap().0.is_empty());
         assert!(matches!(db.rollback(1), Err(DbError::NoRollback(1))));
     }
@@ -298,7 +291,7 @@ mod tests {
     #[test]
     fn a_commit_by_another_process_is_read_not_the_cached_configuration() {
         let (a, dir) = db();
-        let b = ConfDb::open(&dir).unwrap();
+        let b = ConfDb::open(dir.path()).unwrap();
         let named = |name: &str| format!("system {{\n    host-name {name};\n}}\n");
         for (t, name) in [(1, "one"), (2, "two")] {
             a.commit(&tree(&named(name)), "u", "cli", None, t, None)
@@ -310,7 +303,7 @@ mod tests {
 
     #[test]
     fn commits_become_rollbacks_newest_first() {
-        let (db, _) = db();
+        let (db, _dir) = db();
         for i in 0..3 {
             db.commit(
                 &tree(&format!("system {{ host-name r{i}; }}\n")),
@@ -348,7 +341,10 @@ mod tests {
             .unwrap();
         }
         assert_eq!(db.log().unwrap().len(), ROLLBACKS);
-        assert_eq!(fs::read_dir(dir.join("config")).unwrap().count(), ROLLBACKS);
+        assert_eq!(
+            fs::read_dir(dir.path().join("config")).unwrap().count(),
+            ROLLBACKS
+        );
         assert_eq!(
             brace(&db.rollback(49).unwrap().1),
             "system {\n    host-name r5;\n}\n"
@@ -358,7 +354,7 @@ mod tests {
 
     #[test]
     fn an_unconfirmed_commit_rolls_back_at_its_deadline_and_not_before() {
-        let (db, _) = db();
+        let (db, _dir) = db();
         db.commit(
             &tree("system { host-name good; }\n"),
             "lab",
@@ -390,7 +386,7 @@ mod tests {
 
     #[test]
     fn another_commit_confirms() {
-        let (db, _) = db();
+        let (db, _dir) = db();
         db.commit(
             &tree("system { host-name risky; }\n"),
             "lab",
@@ -425,7 +421,7 @@ mod tests {
         )
         .unwrap();
         fs::write(
-            dir.join("config").join("00000002.conf"),
+            dir.path().join("config").join("00000002.conf"),
             "system { host-name half; }\n",
         )
         .unwrap();

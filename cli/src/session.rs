@@ -622,13 +622,11 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
 
-    fn session(name: &str) -> (Session, Arc<ManualClock>) {
-        let dir =
-            std::env::temp_dir().join(format!("flowsh-session-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+    fn session() -> (Session, Arc<ManualClock>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
         let clock = ManualClock::new(1_000);
-        let db = ConfDb::open(&dir).unwrap();
-        (Session::new(db, clock.clone(), "lab", false), clock)
+        let db = ConfDb::open(dir.path()).unwrap();
+        (Session::new(db, clock.clone(), "lab", false), clock, dir)
     }
 
     fn run(s: &mut Session, lines: &[&str]) -> String {
@@ -637,7 +635,7 @@ mod tests {
 
     #[test]
     fn an_idle_shell_rolls_back_an_unconfirmed_commit_when_ticked() {
-        let (mut s, clock) = session("tick");
+        let (mut s, clock, _dir) = session();
         run(
             &mut s,
             &["configure", "set system host-name good", "commit"],
@@ -659,7 +657,7 @@ mod tests {
 
     #[test]
     fn prompts_and_banners_follow_mode_and_level() {
-        let (mut s, _) = session("prompt");
+        let (mut s, _, _dir) = session();
         assert_eq!(s.prompt(), "lab@flowsh> ");
         run(
             &mut s,
@@ -682,7 +680,7 @@ mod tests {
 
     #[test]
     fn run_executes_operational_commands_from_configuration_mode() {
-        let (mut s, _) = session("run");
+        let (mut s, _, _dir) = session();
         let out = run(&mut s, &["configure", "run show version"]);
         assert!(out.contains("Model: flowsh"), "{out}");
         assert_eq!(s.mode(), Mode::Configuration);
@@ -690,7 +688,7 @@ mod tests {
 
     #[test]
     fn the_candidate_survives_leaving_configuration_mode() {
-        let (mut s, _) = session("candidate");
+        let (mut s, _, _dir) = session();
         let out = run(
             &mut s,
             &[

@@ -1394,9 +1394,8 @@ mod tests {
 
     #[test]
     fn commits_open_and_close_the_ports_of_the_interfaces_they_add_and_remove() {
-        let dir = std::env::temp_dir().join(format!("flowsh-follow-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let out = dir.join("ge-0-0-1.pcap");
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("ge-0-0-1.pcap");
         let mut e = Engine::start();
         e.apply(&config(
             "set interfaces ge-0/0/0 unit 0 family inet address 10.0.1.1/24",
@@ -1417,7 +1416,7 @@ mod tests {
         ));
         assert!(!bound(&e), "the commit that removes it closes the port");
         // A port that fails to open at a commit is returned and shown down.
-        let missing = Backend::Pcap(dir.join("missing.pcap"));
+        let missing = Backend::Pcap(dir.path().join("missing.pcap"));
         e.bind("ge-0/0/1", &missing).unwrap();
         let failed = e.apply(&config(TWO_PORTS));
         assert_eq!(failed.len(), 1);
@@ -1430,7 +1429,6 @@ mod tests {
             e.snapshot().down.is_empty(),
             "no longer configured: not down either"
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

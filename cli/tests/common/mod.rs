@@ -22,6 +22,15 @@ pub struct Lab {
     pub dir: PathBuf,
 }
 
+/// The directory goes with the lab, unless the test failed: then it is evidence.
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
 impl Lab {
     pub fn new(name: &str) -> Lab {
         static N: AtomicUsize = AtomicUsize::new(0);

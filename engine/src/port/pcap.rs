@@ -421,7 +421,8 @@ mod tests {
 
     #[test]
     fn a_written_capture_replays_packet_for_packet() {
-        let path = std::env::temp_dir().join(format!("flowsh-pcap-{}.pcap", std::process::id()));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pcap.pcap");
         let packets = vec![vec![0x45u8; 20], vec![0x60u8; 40]];
         write_capture(&path, &packets).unwrap();
         let mut p = PcapIn::open(&path).unwrap();
@@ -439,7 +440,8 @@ mod tests {
 
     #[test]
     fn both_byte_orders_small_and_large_packets_and_a_cut_record() {
-        let path = std::env::temp_dir().join(format!("flowsh-orders-{}.pcap", std::process::id()));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orders.pcap");
         let big: Vec<u8> = (0..1500u32).map(|i| i as u8).collect();
         for endianness in [Endianness::Big, Endianness::Little] {
             let header = PcapHeader {
@@ -494,7 +496,8 @@ mod tests {
 
     #[test]
     fn a_paced_capture_holds_a_packet_until_its_time() {
-        let path = std::env::temp_dir().join(format!("flowsh-paced-{}.pcap", std::process::id()));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("paced.pcap");
         let header = PcapHeader {
             datalink: DataLink::RAW,
             ..PcapHeader::default()
