@@ -3,6 +3,7 @@
 //! or RST, inactive and active timeouts, and a full table end flows and hand their records to
 //! export. One table per sampling instance and family, per worker.
 
+mod index;
 mod key;
 mod slab;
 mod table;

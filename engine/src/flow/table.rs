@@ -3,10 +3,10 @@
 //! 20 bytes per flow.
 
 use foldhash::fast::FixedState;
-use hashbrown::HashTable;
 use serde::Serialize;
 use std::hash::BuildHasher;
 
+use super::index::Index;
 use super::key::{EndReason, FlowAddr, FlowRecord, Key};
 use super::slab::{Entry, Slab};
 use super::wheel::{Check, Ticket, Wheel};
@@ -49,7 +49,7 @@ pub struct Limits {
 pub struct FlowTable<A: FlowAddr> {
     slab: Slab<A>,
     free: Vec<u32>,
-    index: HashTable<u32>,
+    index: Index,
     wheel: Wheel,
     hasher: FixedState,
     pub limits: Limits,
@@ -67,7 +67,7 @@ impl<A: FlowAddr> FlowTable<A> {
             // Grown with the flows, not sized for the table up front: an index sized for a
             // million flows holding a hundred thousand misses the cache on every lookup
             // (a replay of 100,000 flows took three times as long).
-            index: HashTable::new(),
+            index: Index::new(),
             wheel: Wheel::new(now),
             hasher: FixedState::with_seed(0x6a66_6c6f_7773_6821),
             limits,
@@ -103,7 +103,7 @@ impl<A: FlowAddr> FlowTable<A> {
         let words = &mut words[..A::KEY_WORDS];
         key.to_words(words);
         let slab = &self.slab;
-        let found = self.index.find(hash, |&i| slab.key_is(i, words)).copied();
+        let found = self.index.find(hash, |i| slab.key_is(i, words));
         // A flow whose deadline passed before the sweep came ends first: the packet is
         // metered exactly as if expiry had run at every instant.
         let found = match found {
@@ -182,9 +182,7 @@ impl<A: FlowAddr> FlowTable<A> {
                 ..entry
             },
         );
-        let (slab, hasher) = (&self.slab, &self.hasher);
-        self.index
-            .insert_unique(hash, i, |&j| hasher.hash_one(slab.get(j).key));
+        self.index.insert(hash, i);
         self.stats.created += 1;
         let deadline = now + self.limits.inactive_ms.min(self.limits.active_ms);
         self.wheel.place(
@@ -243,9 +241,7 @@ impl<A: FlowAddr> FlowTable<A> {
         export: &mut impl FnMut(FlowRecord<A>),
     ) {
         self.emit(i, reason, export);
-        if let Ok(entry) = self.index.find_entry(hash, |&j| j == i) {
-            entry.remove();
-        }
+        self.index.remove(hash, i);
         let e = self.slab.get(i);
         self.slab.set(
             i,
@@ -330,7 +326,7 @@ impl<A: FlowAddr> FlowTable<A> {
     /// Exports every flow (reason "forced end") and empties the table: the end of a replay, a
     /// table that a commit removes.
     pub fn flush(&mut self, export: &mut impl FnMut(FlowRecord<A>)) {
-        let live: Vec<u32> = self.index.iter().copied().collect();
+        let live: Vec<u32> = self.index.iter().collect();
         for i in live {
             self.emit(i, EndReason::Forced, export);
         }
@@ -353,9 +349,7 @@ impl<A: FlowAddr> FlowTable<A> {
 
     /// The flows held, as records of what they metered so far.
     pub fn flows(&self) -> impl Iterator<Item = FlowRecord<A>> + '_ {
-        self.index
-            .iter()
-            .map(|&i| self.record(i, EndReason::Forced))
+        self.index.iter().map(|i| self.record(i, EndReason::Forced))
     }
 
     /// Bytes the table holds on the heap.
@@ -389,15 +383,12 @@ impl<A: FlowAddr> FlowTable<A> {
         }
         moved.stats = self.stats;
         // Every flow's ticket is placed again at its deadline under the new timeouts.
-        for &i in self.index.iter().take(limits.capacity.max(1)) {
+        for i in self.index.iter().take(limits.capacity.max(1)) {
             let e = self.slab.get(i);
             let Some(j) = moved.slab.push() else { break };
             moved.slab.set(j, &Entry { generation: 1, ..e });
             let hash = moved.hasher.hash_one(e.key);
-            let (slab, hasher) = (&moved.slab, &moved.hasher);
-            moved
-                .index
-                .insert_unique(hash, j, |&k| hasher.hash_one(slab.get(k).key));
+            moved.index.insert(hash, j);
             let deadline = (e.last + limits.inactive_ms).min(e.active_since + limits.active_ms);
             moved.wheel.place(
                 Ticket {
