@@ -1257,12 +1257,15 @@ impl Dataplane {
         !self.counters.jflow.exports.is_empty()
     }
 
-    pub fn jflow(&self) -> &JflowState {
+    /// The sampling instances and their tables, every packet metered so far applied.
+    pub fn jflow(&mut self) -> &JflowState {
+        self.counters.jflow.settle();
         &self.counters.jflow
     }
 
     /// `clear services accounting flow`.
     pub fn clear_jflow(&mut self) {
+        self.counters.jflow.settle();
         self.counters.jflow.clear_stats();
     }
 

@@ -256,7 +256,7 @@ impl Worker {
             .collect();
     }
 
-    fn part(&self) -> Part {
+    fn part(&mut self) -> Part {
         Part {
             stats: self.dp.stats(),
             ports: self

@@ -323,6 +323,15 @@ impl JflowState {
         }
     }
 
+    /// Applies the packets each table metered ahead of its work.
+    pub fn settle(&mut self) {
+        for (i, s) in self.instances.iter_mut().enumerate() {
+            let (exports, instance) = (&mut self.exports, i as u16);
+            s.v4.settle(&mut |record| exports.push(Exported::V4 { instance, record }));
+            s.v6.settle(&mut |record| exports.push(Exported::V6 { instance, record }));
+        }
+    }
+
     /// Moves every table's time to `now`.
     pub fn expire(&mut self, now: u64) {
         for (i, s) in self.instances.iter_mut().enumerate() {

@@ -106,6 +106,30 @@ impl Index {
         }
     }
 
+    /// Starts loading the slot where a lookup of `hash` begins.
+    #[inline]
+    pub fn prefetch(&self, hash: u64) {
+        if let Some(slot) = self.store.slots().get(tag(hash) as usize & self.mask) {
+            super::prefetch::prefetch(slot);
+        }
+    }
+
+    /// The first position stored with the hash bits of `hash`: likely its flow (to prefetch).
+    #[inline]
+    pub fn likely(&self, hash: u64) -> Option<u32> {
+        let slots = self.store.slots();
+        let tag = tag(hash);
+        let mut pos = tag as usize & self.mask;
+        for _ in 0..slots.len().min(8) {
+            match slots[pos] {
+                0 => return None,
+                s if s >> 32 == tag => return Some(s as u32 - 1),
+                _ => pos = (pos + 1) & self.mask,
+            }
+        }
+        None
+    }
+
     /// Stores position `i` under `hash` (not stored yet).
     pub fn insert(&mut self, hash: u64, i: u32) {
         if (self.len + 1) * 8 > self.store.slots().len() * 7 {

@@ -5,6 +5,7 @@
 
 mod index;
 mod key;
+mod prefetch;
 mod slab;
 mod table;
 mod wheel;

@@ -101,6 +101,15 @@ impl<A: FlowAddr> Slab<A> {
         })
     }
 
+    /// Starts loading entry `i` (a hint; nothing if it is not there).
+    #[inline]
+    pub fn prefetch(&self, i: u32) {
+        let all: &[u64] = self.map.as_deref().map_or(&[], bytemuck::cast_slice);
+        if let Some(w) = all.get(i as usize * Self::STRIDE) {
+            super::prefetch::prefetch(w);
+        }
+    }
+
     /// Whether entry `i` holds this key (given as its words).
     #[inline]
     pub fn key_is(&self, i: u32, key: &[u64]) -> bool {

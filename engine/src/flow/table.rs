@@ -4,12 +4,22 @@
 
 use foldhash::fast::FixedState;
 use serde::Serialize;
+use std::collections::VecDeque;
 use std::hash::BuildHasher;
 
 use super::index::Index;
 use super::key::{EndReason, FlowAddr, FlowRecord, Key};
 use super::slab::{Entry, Slab};
 use super::wheel::{Check, Ticket, Wheel};
+
+/// Packets metered ahead of their table work: while the ones before are applied, the index
+/// slot of each new packet and then its entry are prefetched, so that the cache misses of a
+/// large table overlap instead of stalling one after the other.
+const AHEAD: usize = 8;
+/// Below this many flows the table stays in the caches of a machine of this class, and the
+/// ring costs more than it saves (the jflow bench: 100,000 flows 18.0 M pps applied at once,
+/// 16.5 M ahead; 1,000,000 flows 6.5 M at once, 16.1 M ahead).
+const AHEAD_FROM: usize = 200_000;
 
 const FIN: u8 = 0x01;
 const RST: u8 = 0x04;
@@ -45,8 +55,24 @@ pub struct Limits {
     pub capacity: usize,
 }
 
+#[derive(Debug, Clone, Copy)]
+struct Pending<A> {
+    key: Key<A>,
+    hash: u64,
+    bytes: u64,
+    tcp_flags: u8,
+    output: u16,
+    now: u64,
+}
+
+/// Packets are applied in order, up to `AHEAD` packets late: everything that reads or moves
+/// the table (`expire`, `flush`, `set_limits`, and `settle` before `len`, `stats` or `flows`)
+/// applies them first.
 #[derive(Debug)]
 pub struct FlowTable<A: FlowAddr> {
+    pending: VecDeque<Pending<A>>,
+    /// Flows held from which packets are metered ahead.
+    ahead_from: usize,
     slab: Slab<A>,
     free: Vec<u32>,
     index: Index,
@@ -62,6 +88,8 @@ impl<A: FlowAddr> FlowTable<A> {
 
     pub fn new(limits: Limits, now: u64) -> FlowTable<A> {
         FlowTable {
+            pending: VecDeque::with_capacity(AHEAD + 1),
+            ahead_from: AHEAD_FROM,
             slab: Slab::new(limits.capacity.max(1)),
             free: Vec::new(),
             // Grown with the flows, not sized for the table up front: an index sized for a
@@ -85,7 +113,7 @@ impl<A: FlowAddr> FlowTable<A> {
     }
 
     /// Meters one sampled packet. Records that end because of it (FIN/RST, or a flow pushed
-    /// out of a full table) go to `export`.
+    /// out of a full table) go to `export`, by the time the table is next settled.
     #[inline]
     pub fn meter(
         &mut self,
@@ -99,6 +127,58 @@ impl<A: FlowAddr> FlowTable<A> {
         self.stats.packets += 1;
         self.stats.bytes += bytes;
         let hash = self.hasher.hash_one(key);
+        let p = Pending {
+            key,
+            hash,
+            bytes,
+            tcp_flags,
+            output,
+            now,
+        };
+        if self.index.len() < self.ahead_from && self.pending.is_empty() {
+            return self.apply(p, export);
+        }
+        self.index.prefetch(hash);
+        let halfway = self.pending.len().wrapping_sub(AHEAD / 2);
+        if let Some(i) = self
+            .pending
+            .get(halfway)
+            .and_then(|p| self.index.likely(p.hash))
+        {
+            self.slab.prefetch(i);
+        }
+        self.pending.push_back(p);
+        if self.pending.len() > AHEAD
+            && let Some(p) = self.pending.pop_front()
+        {
+            self.apply(p, export);
+        }
+    }
+
+    /// Meters ahead whatever the number of flows (tests of the small tables).
+    #[cfg(test)]
+    pub fn always_ahead(mut self) -> Self {
+        self.ahead_from = 0;
+        self
+    }
+
+    /// Applies the packets metered so far.
+    pub fn settle(&mut self, export: &mut impl FnMut(FlowRecord<A>)) {
+        while let Some(p) = self.pending.pop_front() {
+            self.apply(p, export);
+        }
+    }
+
+    #[inline]
+    fn apply(&mut self, p: Pending<A>, export: &mut impl FnMut(FlowRecord<A>)) {
+        let Pending {
+            key,
+            hash,
+            bytes,
+            tcp_flags,
+            output,
+            now,
+        } = p;
         let mut words = [0u64; 5];
         let words = &mut words[..A::KEY_WORDS];
         key.to_words(words);
@@ -295,6 +375,7 @@ impl<A: FlowAddr> FlowTable<A> {
     /// first, the flow is exported and deleted; at the second, it is exported, keeps its start
     /// time and counts again from zero. Records carry only what was metered since the last one.
     pub fn expire(&mut self, now: u64, export: &mut impl FnMut(FlowRecord<A>)) {
+        self.settle(export);
         let limits = self.limits;
         let mut wheel = std::mem::take(&mut self.wheel);
         wheel.advance(now, |t| {
@@ -326,6 +407,7 @@ impl<A: FlowAddr> FlowTable<A> {
     /// Exports every flow (reason "forced end") and empties the table: the end of a replay, a
     /// table that a commit removes.
     pub fn flush(&mut self, export: &mut impl FnMut(FlowRecord<A>)) {
+        self.settle(export);
         let live: Vec<u32> = self.index.iter().collect();
         for i in live {
             self.emit(i, EndReason::Forced, export);
@@ -363,10 +445,12 @@ impl<A: FlowAddr> FlowTable<A> {
     /// Changes timeouts and size: the flows move to a table of the new limits (those beyond a
     /// smaller size are exported now, as for a full table), their deadlines recomputed.
     pub fn set_limits(&mut self, limits: Limits, now: u64, export: &mut impl FnMut(FlowRecord<A>)) {
+        self.settle(export);
         if limits == self.limits {
             return;
         }
         let mut moved = FlowTable::new(limits, now);
+        moved.ahead_from = self.ahead_from;
         if moved.slab.capacity() < limits.capacity.max(1) {
             // No memory for a table of the new size: the flows stay where they are.
             self.stats.creation_failures += 1;

@@ -33,7 +33,14 @@ impl Run {
             out: Vec::new(),
         }
     }
+    /// One packet, applied at once.
     fn packet(&mut self, k: Key<u32>, bytes: u64, flags: u8, now: u64) {
+        self.ahead(k, bytes, flags, now);
+        let out = &mut self.out;
+        self.t.settle(&mut |r| out.push(r));
+    }
+    /// One packet, applied when the table next needs it.
+    fn ahead(&mut self, k: Key<u32>, bytes: u64, flags: u8, now: u64) {
         let out = &mut self.out;
         self.t.meter(k, bytes, flags, 1, now, &mut |r| out.push(r));
     }
@@ -199,6 +206,7 @@ fn an_ipv4_flow_costs_under_100_bytes_with_a_million_held() {
         let k = Key::new(n, 0x0a00_0100, 1000, 53, 17, 0, 0);
         t.meter(k, 64, 0, 1, u64::from(n / 1000), &mut none);
     }
+    t.settle(&mut none);
     assert_eq!(t.len(), 1_000_000);
     let per_flow = t.memory_bytes() / 1_000_000;
     assert!(per_flow <= 100, "{per_flow} bytes per flow");
@@ -346,4 +354,45 @@ fn shorter_timeouts_apply_to_the_flows_already_held() {
     assert!(got.is_empty());
     assert!(r.expire(15_999).is_empty());
     assert_eq!(r.expire(16_000).len(), 1, "idle since 1 s, 15 s timeout");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    /// Metering ahead (packets applied up to `AHEAD` late, then at expiry) exports the same
+    /// records in the same order and holds the same flows as applying each packet at once,
+    /// also when the table is full.
+    #[test]
+    fn packets_applied_late_end_as_packets_applied_at_once(
+        steps in proptest::collection::vec(step(), 1..300),
+        capacity in 4..40usize,
+    ) {
+        let l = limits(90, 30, capacity);
+        let mut late_run = Run::new(l);
+        late_run.t = FlowTable::new(l, 0).always_ahead();
+        let mut now_run = Run::new(l);
+        let mut now = 0;
+        for s in steps {
+            match s {
+                Step::Packet { flow, bytes, flags } => {
+                    now_run.packet(tcp_key(flow), bytes, flags, now);
+                    late_run.ahead(tcp_key(flow), bytes, flags, now);
+                }
+                Step::Wait(ms) => {
+                    now += ms;
+                    now_run.expire(now);
+                    late_run.expire(now);
+                    prop_assert_eq!(&now_run.out, &late_run.out);
+                }
+            }
+        }
+        late_run.t.settle(&mut |r| late_run.out.push(r));
+        prop_assert_eq!(&now_run.out, &late_run.out);
+        prop_assert_eq!(now_run.t.stats, late_run.t.stats);
+        let flows = |r: &Run| {
+            let mut f: Vec<_> = r.t.flows().collect();
+            f.sort_by_key(|f| (f.key.dst, f.first));
+            f
+        };
+        prop_assert_eq!(flows(&now_run), flows(&late_run));
+    }
 }

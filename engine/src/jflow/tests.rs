@@ -252,7 +252,7 @@ fn flows_expire_on_the_injected_clock() {
 
 #[test]
 fn a_template_sets_the_timeouts() {
-    let d = plane(
+    let mut d = plane(
         "set services flow-monitoring version9 template t flow-active-timeout 30
          set services flow-monitoring version9 template t flow-inactive-timeout 10
          set services flow-monitoring version9 template t ipv4-template
