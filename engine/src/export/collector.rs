@@ -271,6 +271,14 @@ impl Collector {
         }
     }
 
+    /// More records than any datagram of this collector can hold.
+    fn most_per_datagram(&self) -> usize {
+        match &self.encoder {
+            Encoder::Templated(t) => super::templated::MAX_PAYLOAD / t.record_len().max(1) + 1,
+            _ => self.per_datagram(),
+        }
+    }
+
     /// Sends what is due at `now`: full datagrams always; the rest once it has waited
     /// `flush_ms` (or at once with `force`); templates when their refresh comes; v8
     /// aggregates at the end of their interval (or with `force`).
@@ -355,16 +363,14 @@ impl Collector {
     /// templates alone); the records it took.
     fn one_datagram(&mut self, now: Now, data: bool) -> usize {
         // A datagram's worth, copied out: making the whole queue contiguous moved up to the
-        // whole queue each time it had wrapped.
-        // (Twice the estimate: the encoder takes as many as fit, never more.)
-        let limit = if data {
-            self.per_datagram().saturating_mul(2)
-        } else {
-            0
-        };
+        // whole queue each time it had wrapped. The encoder takes as many as fit.
+        let limit = if data { self.most_per_datagram() } else { 0 };
         let mut batch = std::mem::take(&mut self.batch);
         batch.clear();
-        batch.extend(self.queue.iter().take(limit).copied());
+        let (front, back) = self.queue.as_slices();
+        let from_front = front.len().min(limit);
+        batch.extend_from_slice(&front[..from_front]);
+        batch.extend_from_slice(&back[..(limit - from_front).min(back.len())]);
         let records = &batch[..];
         let mut out = std::mem::take(&mut self.scratch);
         let n = match &mut self.encoder {
