@@ -142,7 +142,7 @@ fn header_checksum_ok(header: &[u8]) -> bool {
     sum == 0xffff
 }
 
-#[inline]
+#[inline(always)]
 fn transport(protocol: u8, l4: &[u8]) -> Transport {
     let port = |i: usize| l4.get(i..i + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
     match protocol {
