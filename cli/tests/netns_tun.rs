@@ -1,6 +1,7 @@
-//! Real devices: two network namespaces joined through flowsh by TUN devices. Ping, UDP and TCP
-//! cross it; a filter discards one UDP port and counts another; both hosts and `show firewall`
-//! agree. Needs root, iproute2, ping and python3 (the README test command installs ping).
+//! Real devices: two network namespaces joined through flowsh by TUN devices, then by TAP
+//! devices (ARP and IPv6 neighbor discovery). Ping (IPv4 and IPv6), UDP and TCP cross it; a
+//! filter discards one UDP port and counts another; both hosts and `show firewall` agree.
+//! Needs root, iproute2, ping and python3 (the README test command installs ping).
 
 mod common;
 
@@ -16,6 +17,8 @@ set system host-name lab-router
 set interfaces ge-0/0/0 unit 0 family inet address 10.71.1.1/24
 set interfaces ge-0/0/0 unit 0 family inet filter input from-h1
 set interfaces ge-0/0/1 unit 0 family inet address 10.71.2.1/24
+set interfaces ge-0/0/0 unit 0 family inet6 address 2001:db8:71:1::1/64
+set interfaces ge-0/0/1 unit 0 family inet6 address 2001:db8:71:2::1/64
 set firewall family inet filter from-h1 term no-9999 from protocol udp
 set firewall family inet filter from-h1 term no-9999 from destination-port 9999
 set firewall family inet filter from-h1 term no-9999 then count dropped-9999
@@ -162,6 +165,29 @@ impl Netns {
     }
 }
 
+impl Netns {
+    /// An IPv6 address on `dev` (no duplicate address detection: the test does not wait for
+    /// it) and a default route, through `gateway` on Ethernet.
+    fn attach6(&self, dev: &str, cidr: &str, gateway: Option<&str>) {
+        let mut default = vec!["ip", "-6", "route", "add", "default"];
+        if let Some(gw) = gateway {
+            default.extend(["via", gw]);
+        }
+        default.extend(["dev", dev]);
+        for cmd in [
+            vec!["ip", "-6", "addr", "add", cidr, "dev", dev, "nodad"],
+            default,
+        ] {
+            let o = self.exec(&cmd);
+            assert!(
+                o.status.success(),
+                "{cmd:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+    }
+}
+
 impl Drop for Netns {
     fn drop(&mut self) {
         let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
@@ -216,7 +242,7 @@ fn over_tun_devices_ping_udp_and_tcp_cross_flowsh_and_the_filter_counts_them() {
 }
 
 #[test]
-fn over_tap_devices_flowsh_answers_arp_and_resolves_its_next_hops() {
+fn over_tap_devices_flowsh_answers_arp_and_neighbor_discovery_and_resolves_its_next_hops() {
     lab_through("tap");
 }
 
@@ -279,6 +305,16 @@ fn lab_through(kind: &str) {
     let h2 = Netns::new(format!("f{kind}h2-{id}"));
     h1.attach(&tun_a, "10.71.1.2/24", ethernet.then_some("10.71.1.1"));
     h2.attach(&tun_b, "10.71.2.2/24", ethernet.then_some("10.71.2.1"));
+    h1.attach6(
+        &tun_a,
+        "2001:db8:71:1::2/64",
+        ethernet.then_some("2001:db8:71:1::1"),
+    );
+    h2.attach6(
+        &tun_b,
+        "2001:db8:71:2::2/64",
+        ethernet.then_some("2001:db8:71:2::1"),
+    );
     // The analyzer (TAP only): its MAC is known to the router once it has spoken (ARP).
     let analyzer = ethernet.then(|| {
         let ana = Netns::new(format!("f{kind}an-{id}"));
@@ -308,6 +344,12 @@ fn lab_through(kind: &str) {
     assert!(o.status.success(), "the router answers ping: {}", out(&o));
     let o = ping(&h1, "10.71.2.2");
     assert!(o.status.success(), "ping crosses the router: {}", out(&o));
+    assert!(out(&o).contains("3 received"), "{}", out(&o));
+    // IPv6: on TAP the hosts and the router find each other by neighbor discovery.
+    let o = ping(&h1, "2001:db8:71:1::1");
+    assert!(o.status.success(), "the router answers ping6: {}", out(&o));
+    let o = ping(&h1, "2001:db8:71:2::2");
+    assert!(o.status.success(), "ping6 crosses the router: {}", out(&o));
     assert!(out(&o).contains("3 received"), "{}", out(&o));
 
     let server_py = lab.path("server.py").display().to_string();

@@ -36,10 +36,9 @@ pub enum Drop {
     PortDown,
     /// The output port refused the packet (a send error, or a replay-only capture).
     SendFailed,
-    /// An Ethernet port already holds as many packets as it may for an unresolved next hop.
+    /// An Ethernet port already holds as many packets as it may for an unresolved next hop
+    /// (ARP or neighbor discovery).
     ArpPendingFull,
-    /// IPv6 out of an Ethernet port: neighbor discovery is not implemented.
-    Ipv6OnEthernet,
     /// A packet to the router itself that it does not answer.
     LocalUnhandled,
     /// A flow a security policy (or the default policy) denies.
@@ -57,7 +56,7 @@ fn opens_flow(view: &PacketView) -> bool {
 }
 
 /// Drop reasons: the parse errors, then one per other variant.
-const DROP_KINDS: usize = ParseError::ALL.len() + 13;
+const DROP_KINDS: usize = ParseError::ALL.len() + 12;
 
 impl Drop {
     /// A dense index for the packet path's counters.
@@ -75,9 +74,8 @@ impl Drop {
             Drop::PortDown => n + 7,
             Drop::SendFailed => n + 8,
             Drop::ArpPendingFull => n + 9,
-            Drop::Ipv6OnEthernet => n + 10,
-            Drop::LocalUnhandled => n + 11,
-            Drop::PolicyDeny => n + 12,
+            Drop::LocalUnhandled => n + 10,
+            Drop::PolicyDeny => n + 11,
         }
     }
 
@@ -94,7 +92,6 @@ impl Drop {
             Drop::PortDown,
             Drop::SendFailed,
             Drop::ArpPendingFull,
-            Drop::Ipv6OnEthernet,
             Drop::LocalUnhandled,
             Drop::PolicyDeny,
         ])
@@ -113,7 +110,6 @@ impl Drop {
             Drop::PortDown => "port-down",
             Drop::SendFailed => "send-failed",
             Drop::ArpPendingFull => "arp-pending-full",
-            Drop::Ipv6OnEthernet => "ipv6-on-ethernet",
             Drop::LocalUnhandled => "local-unhandled",
             Drop::PolicyDeny => "policy-deny",
         }

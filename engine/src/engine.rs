@@ -4,6 +4,7 @@
 //! is compiled on the caller's thread and swapped in between two packets, so no packet is lost
 //! or counted twice because of a commit.
 
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
@@ -406,22 +407,33 @@ impl Worker {
             Some(neighbors) => {
                 // The packet was parsed and checked on the way in (or built here): its version
                 // and destination are read straight from the header.
-                let hop = match (packet.first().map(|b| b >> 4), next_hop, packet.get(16..20)) {
-                    (Some(4), Some(std::net::IpAddr::V4(a)), _) => a,
-                    (Some(4), None, Some(d)) => std::net::Ipv4Addr::new(d[0], d[1], d[2], d[3]),
-                    _ => {
-                        self.dp.count_not_sent(unit, DropReason::Ipv6OnEthernet);
-                        return;
-                    }
+                let version = packet.first().map(|b| b >> 4);
+                let hop = match (version, next_hop) {
+                    (Some(4), Some(a @ IpAddr::V4(_))) | (Some(6), Some(a @ IpAddr::V6(_))) => a,
+                    (Some(4), _) => match packet.get(16..20) {
+                        Some(d) => IpAddr::from([d[0], d[1], d[2], d[3]]),
+                        None => return,
+                    },
+                    _ => match packet
+                        .get(24..40)
+                        .and_then(|d| <[u8; 16]>::try_from(d).ok())
+                    {
+                        Some(d) => IpAddr::from(d),
+                        None => return,
+                    },
                 };
-                let source = match self
+                let family = match hop {
+                    IpAddr::V4(_) => crate::packet::Family::V4,
+                    IpAddr::V6(_) => crate::packet::Family::V6,
+                };
+                let source = self
                     .dp
                     .compiled
-                    .source_address(unit, crate::packet::Family::V4)
-                {
-                    Some(std::net::IpAddr::V4(a)) => a,
-                    _ => std::net::Ipv4Addr::UNSPECIFIED,
-                };
+                    .source_address(unit, family)
+                    .unwrap_or(match hop {
+                        IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+                        IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+                    });
                 let (resolution, evicted) = {
                     let mut n = lock(neighbors);
                     (n.resolve(packet, hop, source), n.take_evicted())
@@ -450,29 +462,27 @@ impl Worker {
         }
     }
 
-    /// An Ethernet frame: ARP is answered and learned from here; IP goes on to the data plane
-    /// at the offset returned.
+    /// An Ethernet frame: ARP and neighbor discovery are answered and learned from here; IP
+    /// goes on to the data plane at the offset returned.
     fn receive_frame(&mut self, i: usize, frame: &[u8]) -> Option<usize> {
         let unit = self.rx[i].unit?;
         let neighbors = self.rx[i].l2.clone()?;
         let compiled = self.dp.compiled.clone();
-        let own = |a: std::net::Ipv4Addr| {
-            compiled
-                .units
-                .get(usize::from(unit))
-                .and_then(|u| u.inet.as_ref())
-                .is_some_and(|f| {
-                    f.addresses
-                        .iter()
-                        .any(|x| x.addr() == std::net::IpAddr::V4(a))
-                })
+        let own = |a: IpAddr| {
+            compiled.units.get(usize::from(unit)).is_some_and(|u| {
+                let family = match a {
+                    IpAddr::V4(_) => u.inet.as_ref(),
+                    IpAddr::V6(_) => u.inet6.as_ref(),
+                };
+                family.is_some_and(|f| f.addresses.iter().any(|x| x.addr() == a))
+            })
         };
         let frames = {
             let mut n = lock(&neighbors);
             match n.receive(frame, own) {
                 Received::Ip { offset } => return Some(offset),
                 Received::Ignored => return None,
-                Received::Arp { answer, learned } => {
+                Received::Neighbor { answer, learned } => {
                     let mut frames: Vec<Vec<u8>> = answer.into_iter().collect();
                     if let Some(neighbor) = learned {
                         frames.extend(n.release(neighbor));

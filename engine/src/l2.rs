@@ -1,13 +1,15 @@
-//! Ethernet ports (`tap:NAME`): frames around IP packets, ARP answers for the router's own
-//! addresses, and next-hop resolution with a neighbor cache. Built with `smoltcp::wire`.
-//! IPv6 neighbor discovery is not done: IPv6 on an Ethernet port is dropped and counted.
+//! Ethernet ports (`tap:NAME`): frames around IP packets, and the router's side of address
+//! resolution with a neighbor cache: ARP for IPv4, neighbor discovery (RFC 4861 neighbor
+//! solicitations and advertisements) for IPv6. Built with `smoltcp::wire`.
 
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire::{
     ArpHardware, ArpOperation, ArpPacket, ArpRepr, EthernetAddress, EthernetFrame,
-    EthernetProtocol, EthernetRepr,
+    EthernetProtocol, EthernetRepr, Icmpv6Packet, Icmpv6Repr, IpProtocol, Ipv6Packet, Ipv6Repr,
+    NdiscNeighborFlags, NdiscRepr, RawHardwareAddress,
 };
 
 pub const ETHERNET_HEADER: usize = 14;
@@ -66,15 +68,73 @@ fn arp(
     frame(eth_dst, src_mac, EthernetProtocol::Arp, &body)
 }
 
+/// Neighbor discovery messages carry this hop limit; any other is forged or forwarded.
+const ND_HOP_LIMIT: u8 = 255;
+
+/// An IPv6 neighbor discovery message (`repr`) from `src` to `dst`, as an IPv6 packet.
+fn ndisc(src: Ipv6Addr, dst: Ipv6Addr, repr: NdiscRepr) -> Vec<u8> {
+    let icmp = Icmpv6Repr::Ndisc(repr);
+    let ip = Ipv6Repr {
+        src_addr: src,
+        dst_addr: dst,
+        next_header: IpProtocol::Icmpv6,
+        payload_len: icmp.buffer_len(),
+        hop_limit: ND_HOP_LIMIT,
+    };
+    let mut out = vec![0u8; ip.buffer_len() + icmp.buffer_len()];
+    ip.emit(&mut Ipv6Packet::new_unchecked(&mut out[..]));
+    icmp.emit(
+        &src,
+        &dst,
+        &mut Icmpv6Packet::new_unchecked(&mut out[ip.buffer_len()..]),
+        &ChecksumCapabilities::default(),
+    );
+    out
+}
+
+/// The solicited-node multicast address of `target` (RFC 4291 2.7.1) and its Ethernet group.
+fn solicited_node(target: Ipv6Addr) -> (Ipv6Addr, [u8; 6]) {
+    let t = target.octets();
+    let ip = Ipv6Addr::new(
+        0xff02,
+        0,
+        0,
+        0,
+        0,
+        1,
+        0xff00 | u16::from(t[13]),
+        u16::from_be_bytes([t[14], t[15]]),
+    );
+    let o = ip.octets();
+    (ip, [0x33, 0x33, o[12], o[13], o[14], o[15]])
+}
+
+/// A neighbor solicitation for `target` from `source` (the router's address on the port).
+fn solicitation(mac: [u8; 6], source: Ipv6Addr, target: Ipv6Addr) -> Vec<u8> {
+    let (group, group_mac) = solicited_node(target);
+    let repr = NdiscRepr::NeighborSolicit {
+        target_addr: target,
+        // No source link-layer option from the unspecified address (RFC 4861 4.3).
+        lladdr: (!source.is_unspecified()).then(|| RawHardwareAddress::from_bytes(&mac)),
+    };
+    frame(
+        group_mac,
+        mac,
+        EthernetProtocol::Ipv6,
+        &ndisc(source, group, repr),
+    )
+}
+
 /// What a received frame holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Received {
     /// An IP packet at this offset of the frame.
     Ip { offset: usize },
-    /// An ARP message was handled; frames to send in answer (a reply), if any.
-    Arp {
+    /// An ARP or neighbor discovery message was handled; the frame to send in answer (a reply
+    /// or advertisement), if any, and the neighbor it taught us.
+    Neighbor {
         answer: Option<Vec<u8>>,
-        learned: Option<Ipv4Addr>,
+        learned: Option<IpAddr>,
     },
     /// Not for us (another ethertype, or a unicast frame to another MAC).
     Ignored,
@@ -84,10 +144,10 @@ pub enum Received {
 #[derive(Debug, Default)]
 pub struct Neighbors {
     pub mac: [u8; 6],
-    table: HashMap<Ipv4Addr, [u8; 6]>,
-    pending: HashMap<Ipv4Addr, Held>,
+    table: HashMap<IpAddr, [u8; 6]>,
+    pending: HashMap<IpAddr, Held>,
     /// Neighbors in `pending`, oldest attempt first.
-    order: std::collections::VecDeque<Ipv4Addr>,
+    order: std::collections::VecDeque<IpAddr>,
     /// Held packets dropped since last asked (their neighbor gave way to a newer one).
     evicted: u64,
 }
@@ -99,16 +159,25 @@ struct Held {
     overflows: u32,
 }
 
-/// What to do with an outgoing IPv4 packet.
+/// What to do with an outgoing IP packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolution {
     /// Send this frame.
     Frame(Vec<u8>),
-    /// Held; send this ARP request (only for the first packet held for the neighbor).
+    /// Held; send this ARP request or neighbor solicitation (only for the first packet held
+    /// for the neighbor).
     Held(Option<Vec<u8>>),
     /// Held packets for this neighbor are already at their limit: the packet is dropped. Now
-    /// and then the ARP request goes again (the first may have been lost).
+    /// and then the request goes again (the first may have been lost).
     Overflow(Option<Vec<u8>>),
+}
+
+/// The ethertype of an IP packet, by its version.
+fn ethertype_of(packet: &[u8]) -> EthernetProtocol {
+    match packet.first().map(|b| b >> 4) {
+        Some(6) => EthernetProtocol::Ipv6,
+        _ => EthernetProtocol::Ipv4,
+    }
 }
 
 impl Neighbors {
@@ -132,9 +201,9 @@ impl Neighbors {
         self.table.is_empty()
     }
 
-    /// Handles a received frame; `own` tells whether an IPv4 address is the router's on this
-    /// port (ARP requests for it are answered).
-    pub fn receive(&mut self, buf: &[u8], own: impl Fn(Ipv4Addr) -> bool) -> Received {
+    /// Handles a received frame; `own` tells whether an address is the router's on this port
+    /// (ARP requests and neighbor solicitations for it are answered).
+    pub fn receive(&mut self, buf: &[u8], own: impl Fn(IpAddr) -> bool) -> Received {
         let Ok(f) = EthernetFrame::new_checked(buf) else {
             return Received::Ignored;
         };
@@ -143,7 +212,13 @@ impl Neighbors {
             return Received::Ignored;
         }
         match f.ethertype() {
-            EthernetProtocol::Ipv4 | EthernetProtocol::Ipv6 => Received::Ip {
+            EthernetProtocol::Ipv6 => match self.discovery(f.payload(), f.src_addr().0, own) {
+                Some(handled) => handled,
+                None => Received::Ip {
+                    offset: ETHERNET_HEADER,
+                },
+            },
+            EthernetProtocol::Ipv4 => Received::Ip {
                 offset: ETHERNET_HEADER,
             },
             EthernetProtocol::Arp => {
@@ -162,30 +237,120 @@ impl Neighbors {
                     return Received::Ignored;
                 };
                 let learned = (!source_protocol_addr.is_unspecified()).then(|| {
-                    self.table
-                        .insert(source_protocol_addr, source_hardware_addr.0);
-                    source_protocol_addr
+                    let a = IpAddr::V4(source_protocol_addr);
+                    self.table.insert(a, source_hardware_addr.0);
+                    a
                 });
-                let answer = (operation == ArpOperation::Request && own(target_protocol_addr))
-                    .then(|| {
-                        arp(
-                            ArpOperation::Reply,
-                            self.mac,
-                            target_protocol_addr,
-                            source_hardware_addr.0,
-                            source_protocol_addr,
-                        )
-                    });
-                Received::Arp { answer, learned }
+                let answer = (operation == ArpOperation::Request
+                    && own(IpAddr::V4(target_protocol_addr)))
+                .then(|| {
+                    arp(
+                        ArpOperation::Reply,
+                        self.mac,
+                        target_protocol_addr,
+                        source_hardware_addr.0,
+                        source_protocol_addr,
+                    )
+                });
+                Received::Neighbor { answer, learned }
             }
             _ => Received::Ignored,
         }
     }
 
-    /// Frames an IPv4 packet to `next_hop`, sourced (for ARP) from `source`.
-    pub fn resolve(&mut self, packet: &[u8], next_hop: Ipv4Addr, source: Ipv4Addr) -> Resolution {
+    /// A neighbor solicitation or advertisement in an IPv6 packet, handled; `None` when the
+    /// packet is anything else (it goes on to the data plane). Other neighbor discovery
+    /// messages (router solicitations and advertisements, redirects) are not for a router
+    /// without router advertisements configured: ignored.
+    fn discovery(
+        &mut self,
+        ip: &[u8],
+        frame_src: [u8; 6],
+        own: impl Fn(IpAddr) -> bool,
+    ) -> Option<Received> {
+        let p = Ipv6Packet::new_checked(ip).ok()?;
+        if p.next_header() != IpProtocol::Icmpv6 {
+            return None;
+        }
+        let (src, dst) = (p.src_addr(), p.dst_addr());
+        let icmp = Icmpv6Packet::new_checked(p.payload()).ok()?;
+        if !matches!(u8::from(icmp.msg_type()), 133..=137) {
+            return None;
+        }
+        // From here on it is neighbor discovery: a bad one is dropped here, never forwarded.
+        if p.hop_limit() != ND_HOP_LIMIT {
+            return Some(Received::Ignored);
+        }
+        let Ok(Icmpv6Repr::Ndisc(repr)) =
+            Icmpv6Repr::parse(&src, &dst, &icmp, &ChecksumCapabilities::default())
+        else {
+            return Some(Received::Ignored);
+        };
+        let mac_of =
+            |l: Option<RawHardwareAddress>| l.and_then(|l| <[u8; 6]>::try_from(l.as_bytes()).ok());
+        Some(match repr {
+            NdiscRepr::NeighborSolicit {
+                target_addr,
+                lladdr,
+            } => {
+                let learned = match (src.is_unspecified(), mac_of(lladdr)) {
+                    (false, Some(mac)) => {
+                        self.table.insert(IpAddr::V6(src), mac);
+                        Some(IpAddr::V6(src))
+                    }
+                    _ => None,
+                };
+                let answer = own(IpAddr::V6(target_addr)).then(|| {
+                    // To the asker; to all nodes when it asked from the unspecified address
+                    // (duplicate address detection), then not as solicited.
+                    let (to, to_mac, solicited) = if src.is_unspecified() {
+                        (
+                            Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1),
+                            [0x33, 0x33, 0, 0, 0, 1],
+                            false,
+                        )
+                    } else {
+                        (src, mac_of(lladdr).unwrap_or(frame_src), true)
+                    };
+                    let mut flags = NdiscNeighborFlags::ROUTER | NdiscNeighborFlags::OVERRIDE;
+                    if solicited {
+                        flags |= NdiscNeighborFlags::SOLICITED;
+                    }
+                    let repr = NdiscRepr::NeighborAdvert {
+                        flags,
+                        target_addr,
+                        lladdr: Some(RawHardwareAddress::from_bytes(&self.mac)),
+                    };
+                    frame(
+                        to_mac,
+                        self.mac,
+                        EthernetProtocol::Ipv6,
+                        &ndisc(target_addr, to, repr),
+                    )
+                });
+                Received::Neighbor { answer, learned }
+            }
+            NdiscRepr::NeighborAdvert {
+                target_addr,
+                lladdr,
+                ..
+            } => {
+                let mac = mac_of(lladdr).unwrap_or(frame_src);
+                self.table.insert(IpAddr::V6(target_addr), mac);
+                Received::Neighbor {
+                    answer: None,
+                    learned: Some(IpAddr::V6(target_addr)),
+                }
+            }
+            _ => Received::Ignored,
+        })
+    }
+
+    /// Frames an IP packet to `next_hop`, resolving it (ARP or neighbor solicitation) from
+    /// `source`, the router's address on the port in the packet's family.
+    pub fn resolve(&mut self, packet: &[u8], next_hop: IpAddr, source: IpAddr) -> Resolution {
         if let Some(mac) = self.table.get(&next_hop) {
-            return Resolution::Frame(frame(*mac, self.mac, EthernetProtocol::Ipv4, packet));
+            return Resolution::Frame(frame(*mac, self.mac, ethertype_of(packet), packet));
         }
         if !self.pending.contains_key(&next_hop) {
             while self.pending.len() >= PENDING_NEIGHBORS {
@@ -198,7 +363,21 @@ impl Neighbors {
             }
             self.order.push_back(next_hop);
         }
-        let request = || arp(ArpOperation::Request, self.mac, source, [0; 6], next_hop);
+        let mac = self.mac;
+        let request = || match (next_hop, source) {
+            (IpAddr::V6(target), IpAddr::V6(from)) => solicitation(mac, from, target),
+            (IpAddr::V6(target), _) => solicitation(mac, Ipv6Addr::UNSPECIFIED, target),
+            (IpAddr::V4(target), IpAddr::V4(from)) => {
+                arp(ArpOperation::Request, mac, from, [0; 6], target)
+            }
+            (IpAddr::V4(target), _) => arp(
+                ArpOperation::Request,
+                mac,
+                Ipv4Addr::UNSPECIFIED,
+                [0; 6],
+                target,
+            ),
+        };
         let held = self.pending.entry(next_hop).or_default();
         if held.packets.len() >= PENDING_PER_NEIGHBOR {
             held.overflows += 1;
@@ -215,7 +394,7 @@ impl Neighbors {
     }
 
     /// The frames of packets that waited for `neighbor`, now that it is known.
-    pub fn release(&mut self, neighbor: Ipv4Addr) -> Vec<Vec<u8>> {
+    pub fn release(&mut self, neighbor: IpAddr) -> Vec<Vec<u8>> {
         let Some(mac) = self.table.get(&neighbor).copied() else {
             return Vec::new();
         };
@@ -225,7 +404,7 @@ impl Neighbors {
             .unwrap_or_default()
             .packets
             .iter()
-            .map(|p| frame(mac, self.mac, EthernetProtocol::Ipv4, p))
+            .map(|p| frame(mac, self.mac, ethertype_of(p), p))
             .collect()
     }
 }
@@ -246,6 +425,29 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn v4(s: &str) -> IpAddr {
+        IpAddr::V4(ip(s))
+    }
+
+    fn v6(s: &str) -> Ipv6Addr {
+        s.parse().unwrap()
+    }
+
+    /// The neighbor discovery message in a frame, and the IPv6 header's addresses and hop limit.
+    fn nd_of(frame: &[u8]) -> (NdiscRepr<'_>, Ipv6Addr, Ipv6Addr, u8) {
+        let f = EthernetFrame::new_checked(frame).unwrap();
+        assert_eq!(f.ethertype(), EthernetProtocol::Ipv6);
+        let ip = Ipv6Packet::new_checked(&frame[14..]).unwrap();
+        let icmp = Icmpv6Packet::new_checked(&frame[54..]).unwrap();
+        let (src, dst) = (ip.src_addr(), ip.dst_addr());
+        let Ok(Icmpv6Repr::Ndisc(repr)) =
+            Icmpv6Repr::parse(&src, &dst, &icmp, &ChecksumCapabilities::default())
+        else {
+            panic!("not neighbor discovery (or a bad checksum)")
+        };
+        (repr, src, dst, ip.hop_limit())
+    }
+
     #[test]
     fn answers_arp_for_its_own_address_and_learns_the_asker() {
         let mut n = Neighbors::new(ROUTER);
@@ -256,14 +458,14 @@ mod tests {
             [0; 6],
             ip("10.0.0.1"),
         );
-        let Received::Arp {
+        let Received::Neighbor {
             answer: Some(reply),
             learned,
-        } = n.receive(&req, |a| a == ip("10.0.0.1"))
+        } = n.receive(&req, |a| a == v4("10.0.0.1"))
         else {
             panic!()
         };
-        assert_eq!(learned, Some(ip("10.0.0.9")));
+        assert_eq!(learned, Some(v4("10.0.0.9")));
         let f = EthernetFrame::new_checked(&reply[..]).unwrap();
         assert_eq!(f.dst_addr().0, HOST);
         let p = ArpPacket::new_checked(f.payload()).unwrap();
@@ -277,8 +479,8 @@ mod tests {
             ip("10.0.0.77"),
         );
         assert!(matches!(
-            n.receive(&other, |a| a == ip("10.0.0.1")),
-            Received::Arp { answer: None, .. }
+            n.receive(&other, |a| a == v4("10.0.0.1")),
+            Received::Neighbor { answer: None, .. }
         ));
     }
 
@@ -286,7 +488,7 @@ mod tests {
     fn packets_wait_for_resolution_and_leave_once_the_reply_comes() {
         let mut n = Neighbors::new(ROUTER);
         let Resolution::Held(Some(request)) =
-            n.resolve(&[0x45; 20], ip("10.0.0.9"), ip("10.0.0.1"))
+            n.resolve(&[0x45; 20], v4("10.0.0.9"), v4("10.0.0.1"))
         else {
             panic!()
         };
@@ -298,7 +500,7 @@ mod tests {
             [0xff; 6]
         );
         assert_eq!(
-            n.resolve(&[0x45; 20], ip("10.0.0.9"), ip("10.0.0.1")),
+            n.resolve(&[0x45; 20], v4("10.0.0.9"), v4("10.0.0.1")),
             Resolution::Held(None)
         );
         let reply = arp(
@@ -310,12 +512,12 @@ mod tests {
         );
         assert!(matches!(
             n.receive(&reply, |_| false),
-            Received::Arp {
+            Received::Neighbor {
                 learned: Some(_),
                 ..
             }
         ));
-        let frames = n.release(ip("10.0.0.9"));
+        let frames = n.release(v4("10.0.0.9"));
         assert_eq!(frames.len(), 2);
         assert_eq!(
             EthernetFrame::new_checked(&frames[0][..])
@@ -325,7 +527,7 @@ mod tests {
             HOST
         );
         assert!(matches!(
-            n.resolve(&[0x45; 20], ip("10.0.0.9"), ip("10.0.0.1")),
+            n.resolve(&[0x45; 20], v4("10.0.0.9"), v4("10.0.0.1")),
             Resolution::Frame(_)
         ));
     }
@@ -335,17 +537,17 @@ mod tests {
         let mut n = Neighbors::new(ROUTER);
         for _ in 0..PENDING_PER_NEIGHBOR {
             assert!(matches!(
-                n.resolve(&[0x45; 20], ip("10.0.0.5"), ip("10.0.0.1")),
+                n.resolve(&[0x45; 20], v4("10.0.0.5"), v4("10.0.0.1")),
                 Resolution::Held(_)
             ));
         }
         assert_eq!(
-            n.resolve(&[0x45; 20], ip("10.0.0.5"), ip("10.0.0.1")),
+            n.resolve(&[0x45; 20], v4("10.0.0.5"), v4("10.0.0.1")),
             Resolution::Overflow(None)
         );
         // A lost request is sent again every 16 refused packets.
         let again = (0..PENDING_PER_NEIGHBOR - 1)
-            .map(|_| n.resolve(&[0x45; 20], ip("10.0.0.5"), ip("10.0.0.1")))
+            .map(|_| n.resolve(&[0x45; 20], v4("10.0.0.5"), v4("10.0.0.1")))
             .filter(|r| matches!(r, Resolution::Overflow(Some(_))))
             .count();
         assert_eq!(again, 1);
@@ -355,16 +557,19 @@ mod tests {
     fn many_silent_neighbors_cannot_grow_the_pending_packets() {
         let mut n = Neighbors::new(ROUTER);
         for i in 0..PENDING_NEIGHBORS as u32 + 10 {
-            let hop = Ipv4Addr::from(0x0a00_0000 + i);
+            let hop = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i));
             for _ in 0..2 {
-                n.resolve(&[0x45; 20], hop, ip("10.0.0.1"));
+                n.resolve(&[0x45; 20], hop, v4("10.0.0.1"));
             }
         }
         assert_eq!(n.pending.len(), PENDING_NEIGHBORS);
         assert_eq!(n.order.len(), PENDING_NEIGHBORS);
         assert_eq!(n.take_evicted(), 20, "the ten oldest gave way");
         assert_eq!(n.take_evicted(), 0);
-        assert!(!n.pending.contains_key(&Ipv4Addr::from(0x0a00_0000)));
+        assert!(
+            !n.pending
+                .contains_key(&IpAddr::V4(Ipv4Addr::from(0x0a00_0000)))
+        );
     }
 
     #[test]
@@ -378,6 +583,126 @@ mod tests {
         );
         assert_eq!(n.receive(&f, |_| true), Received::Ignored);
         let f = frame(ROUTER, HOST, EthernetProtocol::Ipv4, &[0x45; 20]);
+        assert_eq!(n.receive(&f, |_| true), Received::Ip { offset: 14 });
+    }
+
+    #[test]
+    fn answers_a_neighbor_solicitation_for_its_own_address_and_learns_the_asker() {
+        let mut n = Neighbors::new(ROUTER);
+        let own = |a: IpAddr| a == IpAddr::V6(v6("2001:db8::1"));
+        let ns = solicitation(HOST, v6("2001:db8::9"), v6("2001:db8::1"));
+        let Received::Neighbor {
+            answer: Some(na),
+            learned,
+        } = n.receive(&ns, own)
+        else {
+            panic!()
+        };
+        assert_eq!(learned, Some(IpAddr::V6(v6("2001:db8::9"))));
+        assert_eq!(
+            EthernetFrame::new_checked(&na[..]).unwrap().dst_addr().0,
+            HOST
+        );
+        let (repr, src, dst, hops) = nd_of(&na);
+        assert_eq!(
+            (src, dst, hops),
+            (v6("2001:db8::1"), v6("2001:db8::9"), 255)
+        );
+        let NdiscRepr::NeighborAdvert {
+            flags,
+            target_addr,
+            lladdr,
+        } = repr
+        else {
+            panic!("{repr:?}")
+        };
+        assert_eq!(target_addr, v6("2001:db8::1"));
+        assert!(flags.contains(NdiscNeighborFlags::SOLICITED | NdiscNeighborFlags::ROUTER));
+        assert_eq!(lladdr.unwrap().as_bytes(), ROUTER);
+        // Somebody else's address: learned from, not answered.
+        let other = solicitation(HOST, v6("2001:db8::9"), v6("2001:db8::77"));
+        assert!(matches!(
+            n.receive(&other, own),
+            Received::Neighbor { answer: None, .. }
+        ));
+        // Duplicate address detection (from ::) for our address: answered to all nodes.
+        let dad = solicitation(HOST, Ipv6Addr::UNSPECIFIED, v6("2001:db8::1"));
+        let Received::Neighbor {
+            answer: Some(na),
+            learned: None,
+        } = n.receive(&dad, own)
+        else {
+            panic!()
+        };
+        let (repr, _, dst, _) = nd_of(&na);
+        assert_eq!(dst, v6("ff02::1"));
+        assert!(
+            matches!(repr, NdiscRepr::NeighborAdvert { flags, .. } if !flags.contains(NdiscNeighborFlags::SOLICITED))
+        );
+    }
+
+    #[test]
+    fn ipv6_packets_wait_for_a_neighbor_advertisement() {
+        let mut n = Neighbors::new(ROUTER);
+        let (hop, source) = (v6("2001:db8::9"), IpAddr::V6(v6("2001:db8::1")));
+        let Resolution::Held(Some(ns)) = n.resolve(&[0x60; 40], IpAddr::V6(hop), source) else {
+            panic!()
+        };
+        let f = EthernetFrame::new_checked(&ns[..]).unwrap();
+        assert_eq!(f.dst_addr().0, [0x33, 0x33, 0xff, 0, 0, 9]);
+        let (repr, src, dst, hops) = nd_of(&ns);
+        assert_eq!(
+            (src, dst, hops),
+            (v6("2001:db8::1"), v6("ff02::1:ff00:9"), 255)
+        );
+        assert!(matches!(
+            repr,
+            NdiscRepr::NeighborSolicit { target_addr, lladdr: Some(l) }
+                if target_addr == hop && l.as_bytes() == ROUTER
+        ));
+        let advert = NdiscRepr::NeighborAdvert {
+            flags: NdiscNeighborFlags::SOLICITED | NdiscNeighborFlags::OVERRIDE,
+            target_addr: hop,
+            lladdr: Some(RawHardwareAddress::from_bytes(&HOST)),
+        };
+        let na = frame(
+            ROUTER,
+            HOST,
+            EthernetProtocol::Ipv6,
+            &ndisc(hop, v6("2001:db8::1"), advert),
+        );
+        assert_eq!(
+            n.receive(&na, |_| false),
+            Received::Neighbor {
+                answer: None,
+                learned: Some(IpAddr::V6(hop))
+            }
+        );
+        let frames = n.release(IpAddr::V6(hop));
+        assert_eq!(frames.len(), 1);
+        let f = EthernetFrame::new_checked(&frames[0][..]).unwrap();
+        assert_eq!(
+            (f.dst_addr().0, f.ethertype()),
+            (HOST, EthernetProtocol::Ipv6)
+        );
+    }
+
+    #[test]
+    fn neighbor_discovery_from_beyond_the_link_is_dropped_and_other_ipv6_goes_on() {
+        let mut n = Neighbors::new(ROUTER);
+        let mut ns = solicitation(HOST, v6("2001:db8::9"), v6("2001:db8::1"));
+        // The hop limit is outside the ICMPv6 checksum: a forwarded copy still checks out.
+        Ipv6Packet::new_unchecked(&mut ns[14..]).set_hop_limit(254);
+        assert_eq!(n.receive(&ns, |_| true), Received::Ignored);
+        assert!(n.is_empty());
+        let echo = crate::build::Spec::ping(
+            IpAddr::V6(v6("2001:db8::9")),
+            IpAddr::V6(v6("2001:db8::1")),
+            7,
+            1,
+        )
+        .build();
+        let f = frame(ROUTER, HOST, EthernetProtocol::Ipv6, &echo);
         assert_eq!(n.receive(&f, |_| true), Received::Ip { offset: 14 });
     }
 }
