@@ -9,10 +9,11 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use common::oracle::{Nfcapd, Sink, capture, collector_address, decode};
-use common::truth::{Truth, traffic};
+use common::truth::{SAMPLED_ROUTER, Truth, traffic};
 use common::{Lab, out};
 use flowsh_engine::port::write_timed_capture;
 
+/// The templates the collectors use; the router is `truth::SAMPLED_ROUTER`.
 const BASE: &str = "
 set services flow-monitoring version9 template v9-4 ipv4-template
 set services flow-monitoring version9 template v9-4 flow-active-timeout 60
@@ -30,20 +31,6 @@ set services flow-monitoring version-ipfix template ix-6 ipv6-template
 set services flow-monitoring version-ipfix template ix-6 flow-active-timeout 60
 set services flow-monitoring version-ipfix template ix-6 flow-inactive-timeout 15
 set services flow-monitoring version-ipfix template ix-6 observation-domain-id 6
-set interfaces ge-0/0/0 unit 0 family inet address 10.0.1.1/24
-set interfaces ge-0/0/0 unit 0 family inet sampling input
-set interfaces ge-0/0/0 unit 0 family inet6 address 2001:db8:1::1/64
-set interfaces ge-0/0/0 unit 0 family inet6 sampling input
-set interfaces ge-0/0/1 unit 0 family inet address 10.0.2.1/24
-set interfaces ge-0/0/1 unit 0 family inet6 address 2001:db8:2::1/64
-set routing-options static route 172.16.0.0/12 next-hop 10.0.2.254
-set routing-options rib inet6.0 static route 2001:db8:100::/48 next-hop 2001:db8:2::254
-set forwarding-options sampling input rate 1
-set forwarding-options sampling input max-packets-per-second 0
-set forwarding-options sampling family inet output flow-active-timeout 60
-set forwarding-options sampling family inet output flow-inactive-timeout 15
-set forwarding-options sampling family inet6 output flow-active-timeout 60
-set forwarding-options sampling family inet6 output flow-inactive-timeout 15
 ";
 
 /// `flow-server` lines for collector `i` of one family.
@@ -58,7 +45,7 @@ fn server(family: &str, i: usize, port: u16, how: &str) -> String {
 /// Replays the ground-truth capture through `servers`; the truth and the replay's output.
 fn replay(lab: &Lab, servers: &str) -> (Vec<Truth>, String) {
     let cfg = lab.path("export.conf");
-    std::fs::write(&cfg, format!("{BASE}{servers}")).unwrap();
+    std::fs::write(&cfg, format!("{BASE}{SAMPLED_ROUTER}{servers}")).unwrap();
     let (packets, truth) = traffic();
     let cap = lab.path("in.pcap");
     write_timed_capture(&cap, &packets).unwrap();
@@ -452,7 +439,7 @@ fn eight_collectors_of_mixed_versions_each_get_everything_and_a_refusing_one_is_
         collector_address(7)
     ));
     let cfg = lab.path("export.conf");
-    std::fs::write(&cfg, format!("{BASE}{servers}")).unwrap();
+    std::fs::write(&cfg, format!("{BASE}{SAMPLED_ROUTER}{servers}")).unwrap();
     let (packets, truth) = traffic();
     let cap = lab.path("in.pcap");
     write_timed_capture(&cap, &packets).unwrap();

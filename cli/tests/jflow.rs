@@ -7,27 +7,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use common::truth::{MS, T0_NS, Truth, traffic};
+use common::truth::{MS, SAMPLED_ROUTER, T0_NS, Truth, traffic};
 use common::{Lab, out};
 use flowsh_engine::build::{Spec, v4, v6};
 use flowsh_engine::port::write_timed_capture;
-
-const CONFIG: &str = "
-set interfaces ge-0/0/0 unit 0 family inet address 10.0.1.1/24
-set interfaces ge-0/0/0 unit 0 family inet sampling input
-set interfaces ge-0/0/0 unit 0 family inet6 address 2001:db8:1::1/64
-set interfaces ge-0/0/0 unit 0 family inet6 sampling input
-set interfaces ge-0/0/1 unit 0 family inet address 10.0.2.1/24
-set interfaces ge-0/0/1 unit 0 family inet6 address 2001:db8:2::1/64
-set routing-options static route 172.16.0.0/12 next-hop 10.0.2.254
-set routing-options rib inet6.0 static route 2001:db8:100::/48 next-hop 2001:db8:2::254
-set forwarding-options sampling input rate 1
-set forwarding-options sampling input max-packets-per-second 0
-set forwarding-options sampling family inet output flow-active-timeout 60
-set forwarding-options sampling family inet output flow-inactive-timeout 15
-set forwarding-options sampling family inet6 output flow-active-timeout 60
-set forwarding-options sampling family inet6 output flow-inactive-timeout 15
-";
 
 fn records(path: &std::path::Path) -> Vec<(Truth, String)> {
     let text = std::fs::read_to_string(path).unwrap();
@@ -77,7 +60,7 @@ fn two_workers_export_the_same_records_as_one() {
 fn ground_truth_with_workers(workers: usize) {
     let lab = Lab::new("jflow-truth");
     let cfg = lab.path("jflow.conf");
-    std::fs::write(&cfg, CONFIG).unwrap();
+    std::fs::write(&cfg, SAMPLED_ROUTER).unwrap();
     let (packets, mut truth) = traffic();
     let capture = lab.path("in.pcap");
     write_timed_capture(&capture, &packets).unwrap();
@@ -119,7 +102,7 @@ fn ground_truth_with_workers(workers: usize) {
 /// A few flows, replayed with their flows kept for the show commands.
 fn replay_small(lab: &Lab, commands: &str) -> String {
     let cfg = lab.path("small.conf");
-    std::fs::write(&cfg, CONFIG).unwrap();
+    std::fs::write(&cfg, SAMPLED_ROUTER).unwrap();
     let (c, s) = (v4("10.0.1.2"), v4("172.16.0.9"));
     let mut packets = Vec::new();
     let mut t = T0_NS;
@@ -215,7 +198,7 @@ fn regex_lite(text: &str, before: &str, after: &str) -> u64 {
 fn a_full_table_exports_early_and_says_memory_overload() {
     let lab = Lab::new("jflow-overload");
     let cfg = lab.path("overload.conf");
-    std::fs::write(&cfg, CONFIG).unwrap();
+    std::fs::write(&cfg, SAMPLED_ROUTER).unwrap();
     // One unit of table (262,144 flows) and 100 flows more, all within a second.
     let flows = 256 * 1024 + 100;
     let packets: Vec<(u64, Vec<u8>)> = (0..flows)

@@ -1325,5 +1325,15 @@ impl Dataplane {
     }
 }
 
+/// A data plane on a configuration given as `set` lines (indented as in test sources).
+#[cfg(test)]
+pub(crate) fn plane_of(lines: &str) -> Dataplane {
+    let text: String = lines.lines().map(|l| format!("{}\n", l.trim())).collect();
+    let cfg = flowsh_grammar::check(&flowsh_grammar::load_text(&text).unwrap().tree)
+        .map_err(|e| flowsh_grammar::check::render_errors(&e))
+        .unwrap();
+    Dataplane::new(Arc::new(Compiled::build(&cfg)))
+}
+
 #[cfg(test)]
 mod tests;

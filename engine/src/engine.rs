@@ -464,10 +464,10 @@ impl Worker {
 
     /// An Ethernet frame: ARP and neighbor discovery are answered and learned from here; IP
     /// goes on to the data plane at the offset returned.
-    fn receive_frame(&mut self, i: usize, frame: &[u8]) -> Option<usize> {
+    fn receive_frame(&self, i: usize, frame: &[u8]) -> Option<usize> {
         let unit = self.rx[i].unit?;
-        let neighbors = self.rx[i].l2.clone()?;
-        let compiled = self.dp.compiled.clone();
+        let neighbors = self.rx[i].l2.as_ref()?;
+        let compiled = &self.dp.compiled;
         let own = |a: IpAddr| {
             compiled.units.get(usize::from(unit)).is_some_and(|u| {
                 let family = match a {
@@ -478,7 +478,7 @@ impl Worker {
             })
         };
         let frames = {
-            let mut n = lock(&neighbors);
+            let mut n = lock(neighbors);
             match n.receive(frame, own) {
                 Received::Ip { offset } => return Some(offset),
                 Received::Ignored => return None,

@@ -11,6 +11,25 @@ pub const MS: u64 = 1_000_000;
 /// The configuration's inactive timeout (ms), which splits flows at long pauses.
 pub const INACTIVE_MS: u64 = 15_000;
 
+/// The router the traffic crosses: every packet into ge-0/0/0 sampled, timeouts as the truth
+/// assumes (active 60 s, inactive `INACTIVE_MS`).
+pub const SAMPLED_ROUTER: &str = "
+set interfaces ge-0/0/0 unit 0 family inet address 10.0.1.1/24
+set interfaces ge-0/0/0 unit 0 family inet sampling input
+set interfaces ge-0/0/0 unit 0 family inet6 address 2001:db8:1::1/64
+set interfaces ge-0/0/0 unit 0 family inet6 sampling input
+set interfaces ge-0/0/1 unit 0 family inet address 10.0.2.1/24
+set interfaces ge-0/0/1 unit 0 family inet6 address 2001:db8:2::1/64
+set routing-options static route 172.16.0.0/12 next-hop 10.0.2.254
+set routing-options rib inet6.0 static route 2001:db8:100::/48 next-hop 2001:db8:2::254
+set forwarding-options sampling input rate 1
+set forwarding-options sampling input max-packets-per-second 0
+set forwarding-options sampling family inet output flow-active-timeout 60
+set forwarding-options sampling family inet output flow-inactive-timeout 15
+set forwarding-options sampling family inet6 output flow-active-timeout 60
+set forwarding-options sampling family inet6 output flow-inactive-timeout 15
+";
+
 /// A small deterministic generator (no dependency, same sequence everywhere).
 pub struct Lcg(pub u64);
 

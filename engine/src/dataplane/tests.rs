@@ -24,11 +24,7 @@ set firewall family inet filter edge term rest then accept
 ";
 
 fn plane(lines: &str) -> Dataplane {
-    let text: String = lines.lines().map(|l| format!("{}\n", l.trim())).collect();
-    let cfg = flowsh_grammar::check(&flowsh_grammar::load_text(&text).unwrap().tree)
-        .map_err(|e| flowsh_grammar::check::render_errors(&e))
-        .unwrap();
-    Dataplane::new(Arc::new(Compiled::build(&cfg)))
+    plane_of(lines)
 }
 
 fn send(d: &mut Dataplane, unit: u16, spec: Spec) -> (Output, Vec<u8>) {

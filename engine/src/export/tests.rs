@@ -53,6 +53,17 @@ fn ip(r: &ExportRecord) -> (IpAddr, IpAddr) {
     }
 }
 
+/// The flows of these records, as `flows` reads them back.
+fn keys(records: &[ExportRecord]) -> Vec<(IpAddr, IpAddr, u16, u16)> {
+    records
+        .iter()
+        .map(|r| {
+            let (s, d) = ip(r);
+            (s, d, r.src_port, r.dst_port)
+        })
+        .collect()
+}
+
 /// Every flow of every packet the parser found: (source, destination, source port, dest port).
 fn flows(packets: &[NetflowPacket]) -> Vec<(IpAddr, IpAddr, u16, u16)> {
     packets
@@ -87,13 +98,7 @@ fn version_5_decodes_with_its_header_and_records() {
     assert_eq!(p.header.sampling_interval, 0x4000 | 100);
     assert_eq!(p.flowsets[7].d_pkts, 8);
     assert_eq!(p.flowsets[7].d_octets, 800);
-    let want: Vec<_> = records
-        .iter()
-        .map(|r| {
-            let (s, d) = ip(r);
-            (s, d, r.src_port, r.dst_port)
-        })
-        .collect();
+    let want = keys(&records);
     assert_eq!(flows(&parsed.packets), want);
 }
 
@@ -146,13 +151,7 @@ fn decodes(dialect: Dialect, kind: TemplateKind, records: &[ExportRecord]) {
         assert!(parsed.error.is_none(), "{:?}", parsed.error);
         packets.extend(parsed.packets);
     }
-    let want: Vec<_> = records
-        .iter()
-        .map(|r| {
-            let (s, d) = ip(r);
-            (s, d, r.src_port, r.dst_port)
-        })
-        .collect();
+    let want = keys(records);
     assert_eq!(flows(&packets), want);
     // Sequence numbers as WIRE.md has them: v9 counts messages, IPFIX data records.
     for (i, p) in packets.iter().enumerate() {

@@ -1,9 +1,7 @@
 //! J-Flow on the data plane, with the time set by the test.
 
-use std::sync::Arc;
-
 use crate::build::{Spec, v4, v6};
-use crate::dataplane::{Compiled, Dataplane};
+use crate::dataplane::{Dataplane, plane_of};
 use crate::flow::{EndReason, NO_UNIT};
 use crate::jflow::Exported;
 
@@ -17,14 +15,7 @@ set routing-options static route 172.16.0.0/12 next-hop 10.0.2.254
 ";
 
 fn plane(extra: &str) -> Dataplane {
-    let text: String = format!("{BASE}\n{extra}")
-        .lines()
-        .map(|l| format!("{}\n", l.trim()))
-        .collect();
-    let cfg = flowsh_grammar::check(&flowsh_grammar::load_text(&text).unwrap().tree)
-        .map_err(|e| flowsh_grammar::check::render_errors(&e))
-        .unwrap();
-    Dataplane::new(Arc::new(Compiled::build(&cfg)))
+    plane_of(&format!("{BASE}\n{extra}"))
 }
 
 fn send(d: &mut Dataplane, unit: u16, spec: Spec) {

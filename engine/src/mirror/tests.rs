@@ -4,7 +4,7 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use crate::build::{Spec, v4};
-use crate::dataplane::{Compiled, Dataplane, Drop, Output};
+use crate::dataplane::{Compiled, Dataplane, Drop, Output, plane_of};
 use crate::mirror::MirrorCopy;
 use crate::mirror::encap::flag;
 
@@ -31,14 +31,7 @@ set services mirror-destination inside no-juniper-header
 ";
 
 fn plane(policies: &str) -> Dataplane {
-    let text: String = format!("{BASE}{policies}")
-        .lines()
-        .map(|l| format!("{}\n", l.trim()))
-        .collect();
-    let cfg = flowsh_grammar::check(&flowsh_grammar::load_text(&text).unwrap().tree)
-        .map_err(|e| flowsh_grammar::check::render_errors(&e))
-        .unwrap();
-    Dataplane::new(Arc::new(Compiled::build(&cfg)))
+    plane_of(&format!("{BASE}{policies}"))
 }
 
 fn send(d: &mut Dataplane, unit: u16, spec: Spec) -> (Output, Vec<u8>) {
