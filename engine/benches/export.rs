@@ -89,7 +89,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 let mut left = &records[..];
                 while !left.is_empty() {
-                    let n = t.message(left, 10_000, 1_767_268_800_000, &mut out);
+                    let n = t.message(left.iter(), left.len(), 10_000, 1_767_268_800_000, &mut out);
                     left = &left[n..];
                 }
                 out.len()

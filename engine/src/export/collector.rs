@@ -105,8 +105,6 @@ pub struct Collector {
     pub engine: (u8, u8),
     pub stats: CollectorStats,
     scratch: Vec<u8>,
-    /// The records of the datagram being encoded.
-    batch: Vec<ExportRecord>,
     /// A datagram the socket could not take yet.
     held: Option<Vec<u8>>,
     /// Version 8 datagrams drained from the aggregates and not sent yet (a full socket, or
@@ -179,7 +177,6 @@ impl Collector {
                 ..CollectorStats::default()
             },
             scratch: Vec::new(),
-            batch: Vec::new(),
             held: None,
             v8_out: VecDeque::new(),
         }
@@ -362,16 +359,10 @@ impl Collector {
     /// Encodes and sends one datagram from the front of the queue (with `data`; otherwise
     /// templates alone); the records it took.
     fn one_datagram(&mut self, now: Now, data: bool) -> usize {
-        // A datagram's worth, copied out: making the whole queue contiguous moved up to the
-        // whole queue each time it had wrapped. The encoder takes as many as fit.
-        let limit = if data { self.most_per_datagram() } else { 0 };
-        let mut batch = std::mem::take(&mut self.batch);
-        batch.clear();
+        // The encoders read the queue in place, across its wrap.
+        let limit = if data { self.most_per_datagram() } else { 0 }.min(self.queue.len());
         let (front, back) = self.queue.as_slices();
-        let from_front = front.len().min(limit);
-        batch.extend_from_slice(&front[..from_front]);
-        batch.extend_from_slice(&back[..(limit - from_front).min(back.len())]);
-        let records = &batch[..];
+        let records = front.iter().chain(back).take(limit);
         let mut out = std::mem::take(&mut self.scratch);
         let n = match &mut self.encoder {
             Encoder::V5 { sequence } => {
@@ -409,7 +400,7 @@ impl Collector {
                 n
             }
             Encoder::Templated(t) => {
-                let n = t.message(records, now.ms, now.boot_unix_ms, &mut out);
+                let n = t.message(records, limit, now.ms, now.boot_unix_ms, &mut out);
                 self.stats.records += n as u64;
                 n
             }
@@ -421,7 +412,6 @@ impl Collector {
             self.send(&out);
         }
         self.scratch = out;
-        self.batch = batch;
         n
     }
 

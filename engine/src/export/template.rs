@@ -210,9 +210,17 @@ pub struct OptionValues {
     pub idle_s: u16,
 }
 
+/// The low `len` bytes of `v`, most significant first. The usual lengths are fixed-size
+/// writes: a copy of a run-time length was a call to memmove for every field of every record.
+#[inline]
 fn put(out: &mut Vec<u8>, v: u128, len: u16) {
-    let bytes = v.to_be_bytes();
-    out.extend_from_slice(&bytes[16 - usize::from(len)..]);
+    match len {
+        1 => out.push(v as u8),
+        2 => out.extend_from_slice(&(v as u16).to_be_bytes()),
+        4 => out.extend_from_slice(&(v as u32).to_be_bytes()),
+        8 => out.extend_from_slice(&(v as u64).to_be_bytes()),
+        _ => out.extend_from_slice(&v.to_be_bytes()[16 - usize::from(len)..]),
+    }
 }
 
 /// Writes one field of a data record.

@@ -117,9 +117,10 @@ impl Templated {
 
     /// Builds one message from the front of `records`; returns it and how many records it took.
     /// With templates due it carries them (alone, when `records` is empty).
-    pub fn message(
+    pub fn message<'a>(
         &mut self,
-        records: &[ExportRecord],
+        records: impl Iterator<Item = &'a ExportRecord>,
+        available: usize,
         now_ms: u64,
         boot_unix_ms: u64,
         out: &mut Vec<u8>,
@@ -148,10 +149,11 @@ impl Templated {
         }
         let len = self.record_len().max(1);
         let room = MAX_PAYLOAD.saturating_sub(out.len() + 4 + 3) / len;
-        let n = records.len().min(room);
+        let n = available.min(room);
         if n > 0 {
             let at = self.set_start(out, self.data_id);
-            for r in &records[..n] {
+            out.reserve(n * len);
+            for r in records.take(n) {
                 for &field in &self.fields {
                     write(field, r, boot_unix_ms, out);
                 }

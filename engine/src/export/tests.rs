@@ -132,7 +132,7 @@ fn encode(t: &mut Templated, records: &[ExportRecord]) -> Vec<Vec<u8>> {
     let mut messages = Vec::new();
     while !left.is_empty() {
         let mut out = Vec::new();
-        let n = t.message(left, 20_000, 1_767_268_800_000, &mut out);
+        let n = t.message(left.iter(), left.len(), 20_000, 1_767_268_800_000, &mut out);
         assert!(out.len() <= MAX_PAYLOAD, "{} bytes", out.len());
         assert!(n > 0);
         messages.push(out);
