@@ -408,15 +408,13 @@ impl<A: FlowAddr> FlowTable<A> {
     /// table that a commit removes.
     pub fn flush(&mut self, export: &mut impl FnMut(FlowRecord<A>)) {
         self.settle(export);
-        let live: Vec<u32> = self.index.iter().collect();
-        for i in live {
-            self.emit(i, EndReason::Forced, export);
-        }
         self.index.clear();
         self.wheel.clear();
+        // In slab order, one pass: in the index's order each flow was a cache miss.
         for i in 0..self.slab.len() as u32 {
             let e = self.slab.get(i);
             if e.generation % 2 == 1 {
+                self.emit(i, EndReason::Forced, export);
                 self.slab.set(
                     i,
                     &Entry {

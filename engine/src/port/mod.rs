@@ -149,24 +149,24 @@ pub fn open_shared(
 ) -> Result<Vec<Box<dyn Port>>, PortError> {
     let count = readers.max(1) as u32;
     match backend {
-        Backend::Pcap(_) | Backend::PcapPaced(_) if count > 1 => (0..count)
-            .map(|i| {
-                let err = |e: io::Error| PortError {
-                    interface: interface.to_string(),
-                    backend: backend.to_string(),
-                    reason: e.to_string(),
-                };
-                let path = match backend {
-                    Backend::Pcap(p) | Backend::PcapPaced(p) => p,
-                    _ => unreachable!(),
-                };
-                let port = PcapIn::open(path).map_err(err)?.shard(i, count);
-                Ok(match backend {
-                    Backend::PcapPaced(_) => Box::new(port.paced()) as Box<dyn Port>,
-                    _ => Box::new(port),
+        Backend::Pcap(path) | Backend::PcapPaced(path) if count > 1 => {
+            let shards = PcapIn::open_shards(path, count).map_err(|e| PortError {
+                interface: interface.to_string(),
+                backend: backend.to_string(),
+                reason: e.to_string(),
+            })?;
+            let paced = matches!(backend, Backend::PcapPaced(_));
+            Ok(shards
+                .into_iter()
+                .map(|p| {
+                    if paced {
+                        Box::new(p.paced()) as Box<dyn Port>
+                    } else {
+                        Box::new(p)
+                    }
                 })
-            })
-            .collect(),
+                .collect())
+        }
         _ => Ok(vec![open(interface, backend)?]),
     }
 }

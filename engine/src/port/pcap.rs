@@ -9,6 +9,7 @@ use std::time::Duration;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapParser, PcapWriter};
 use pcap_file::{DataLink, Endianness, TsResolution};
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::{Port, PortSender, Rx};
@@ -21,7 +22,9 @@ fn io_err(e: pcap_file::PcapError) -> io::Error {
 /// packet: each packet is copied once, into the worker's buffer).
 pub struct PcapIn {
     path: PathBuf,
-    map: memmap2::Mmap,
+    mapped: Arc<Mapped>,
+    /// This reader's place among the map's readers.
+    reader: usize,
     parser: PcapParser,
     /// Where the first packet record starts in the map, and the next one.
     first: usize,
@@ -52,16 +55,96 @@ impl std::fmt::Debug for PcapIn {
     }
 }
 
-impl PcapIn {
+/// One map of a capture, shared by the readers of a multi-worker replay: its pages are faulted
+/// in once for all of them, and a window of it is released once every reader has passed it.
+struct Mapped {
+    map: memmap2::Mmap,
+    /// The window each reader is in (`usize::MAX` once it has read to the end).
+    windows: Vec<AtomicUsize>,
+    /// The windows below this one were released.
+    released: AtomicUsize,
+}
+
+/// The capture is released from the process in windows of this size behind its readers.
+const WINDOW: usize = 8 << 20;
+
+impl Mapped {
     #[allow(unsafe_code)]
-    pub fn open(path: &Path) -> io::Result<PcapIn> {
+    fn open(path: &Path, readers: usize) -> io::Result<Arc<Mapped>> {
         let file = File::open(path)?;
-        // SAFETY: the map is only read, and the slices handed out never outlive `self.map`.
-        // The one hazard of a file map is the file shrinking under it (another process
-        // truncating the capture during the replay), which raises SIGBUS; flowsh never writes
-        // to a capture it replays, and, like other map readers (ripgrep), accepts that case.
+        // SAFETY: the map is only read, and the slices handed out never outlive it. The one
+        // hazard of a file map is the file shrinking under it (another process truncating the
+        // capture during the replay), which raises SIGBUS; flowsh never writes to a capture it
+        // replays, and, like other map readers (ripgrep), accepts that case.
         let map = unsafe { memmap2::Mmap::map(&file)? };
-        let (rest, parser) = PcapParser::new(&map).map_err(io_err)?;
+        Ok(Arc::new(Mapped {
+            map,
+            windows: (0..readers).map(|_| AtomicUsize::new(0)).collect(),
+            released: AtomicUsize::new(0),
+        }))
+    }
+
+    /// `reader` is now in `window`: the windows every reader has left are released from this
+    /// process (their pages stay in the page cache), so a replay's resident memory does not
+    /// grow with the capture.
+    #[allow(unsafe_code)]
+    fn entered(&self, reader: usize, window: usize) {
+        self.windows[reader].store(window, Ordering::Release);
+        let slowest = self
+            .windows
+            .iter()
+            .map(|w| w.load(Ordering::Acquire))
+            .min()
+            .unwrap_or(window);
+        let mut released = self.released.load(Ordering::Acquire);
+        while released < slowest {
+            match self.released.compare_exchange(
+                released,
+                released + 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    let start = released * WINDOW;
+                    let len = WINDOW.min(self.map.len().saturating_sub(start));
+                    if len == 0 {
+                        break;
+                    }
+                    // SAFETY: DONTNEED on a read-only private file map drops this process's
+                    // page table entries only; a later read of the range faults the file's
+                    // pages in again, so no slice into the map can see other bytes. No reader
+                    // is in the range anyway (none holds a slice across packets).
+                    let _ = unsafe {
+                        self.map.unchecked_advise_range(
+                            memmap2::UncheckedAdvice::DontNeed,
+                            start,
+                            len,
+                        )
+                    };
+                    released += 1;
+                }
+                Err(now) => released = now,
+            }
+        }
+    }
+}
+
+impl PcapIn {
+    pub fn open(path: &Path) -> io::Result<PcapIn> {
+        Self::reader(Mapped::open(path, 1)?, 0, path)
+    }
+
+    /// Readers of one capture for `count` workers, each taking its share of the flows.
+    pub fn open_shards(path: &Path, count: u32) -> io::Result<Vec<PcapIn>> {
+        let mapped = Mapped::open(path, count.max(1) as usize)?;
+        (0..count.max(1))
+            .map(|i| Ok(Self::reader(mapped.clone(), i as usize, path)?.shard(i, count)))
+            .collect()
+    }
+
+    fn reader(mapped: Arc<Mapped>, reader: usize, path: &Path) -> io::Result<PcapIn> {
+        let map = &mapped.map;
+        let (rest, parser) = PcapParser::new(map).map_err(io_err)?;
         let at = map.len() - rest.len();
         let h = parser.header();
         match h.datalink {
@@ -77,10 +160,11 @@ impl PcapIn {
         }
         Ok(PcapIn {
             path: path.to_path_buf(),
+            mapped,
+            reader,
             datalink: h.datalink,
             endianness: h.endianness,
             nanos: h.ts_resolution == TsResolution::NanoSecond,
-            map,
             parser,
             first: at,
             at,
@@ -102,31 +186,12 @@ impl PcapIn {
         self
     }
 
-    /// Faults the next window of the capture in with one call, and releases the one before it
-    /// from this process (its pages stay in the page cache): a replay's resident memory does
-    /// not grow with the capture.
-    #[allow(unsafe_code)]
+    /// Moves this reader's window on. The pages are faulted in as they are read (the kernel maps
+    /// the cached pages around each fault: asking for them ahead cost more than it saved).
     fn slide_window(&mut self) {
-        const WINDOW: usize = 8 << 20;
         let start = self.window_end;
-        let end = (start + WINDOW).min(self.map.len());
-        // Advice only: a kernel without MADV_POPULATE_READ faults the pages in one by one.
-        let _ = self
-            .map
-            .advise_range(memmap2::Advice::PopulateRead, start, end - start);
-        if start >= WINDOW {
-            // SAFETY: DONTNEED on a read-only private file map drops this process's page table
-            // entries only; a later read of the range faults the file's pages in again, so no
-            // slice into the map (none is held across windows anyway) can see other bytes.
-            let _ = unsafe {
-                self.map.unchecked_advise_range(
-                    memmap2::UncheckedAdvice::DontNeed,
-                    start - WINDOW,
-                    WINDOW,
-                )
-            };
-        }
-        self.window_end = end;
+        self.window_end = (start + WINDOW).min(self.mapped.map.len());
+        self.mapped.entered(self.reader, start / WINDOW);
     }
 
     /// Copies the next IP packet of the capture into `buf`, skipping frames that are not IP;
@@ -134,7 +199,8 @@ impl PcapIn {
     fn next_ip(&mut self, buf: &mut [u8]) -> io::Result<Option<(usize, u64)>> {
         loop {
             if self.at >= self.window_end {
-                if self.at >= self.map.len() {
+                if self.at >= self.mapped.map.len() {
+                    self.mapped.entered(self.reader, usize::MAX);
                     return Ok(None);
                 }
                 self.slide_window();
@@ -143,7 +209,7 @@ impl PcapIn {
             // millions of packets a second its per-record checks were a tenth of the replay.
             // Raw packets: a capture made with a small snap length is still readable.
             let at = self.at;
-            let Some(h) = self.map.get(at..at + 16) else {
+            let Some(h) = self.mapped.map.get(at..at + 16) else {
                 return Err(self.truncated());
             };
             let word = |i: usize| {
@@ -153,14 +219,12 @@ impl PcapIn {
                     Endianness::Little => u32::from_le_bytes(b),
                 }
             };
-            let (ts_sec, ts_frac, incl) = (word(0), word(4), word(8) as usize);
+            let incl = word(8) as usize;
             let start = at + 16;
-            let Some(data) = self.map.get(start..start + incl) else {
+            let Some(data) = self.mapped.map.get(start..start + incl) else {
                 return Err(self.truncated());
             };
             self.at = start + incl;
-            let frac = u64::from(ts_frac) * if self.nanos { 1 } else { 1000 };
-            let time_ns = u64::from(ts_sec) * 1_000_000_000 + frac;
             let ip = if self.datalink == DataLink::ETHERNET {
                 match ethernet_payload(data) {
                     Some(ip) => ip,
@@ -170,15 +234,18 @@ impl PcapIn {
             } else {
                 data
             };
+            // Another worker's packet: skipped before anything else is read of it.
             if self.share.1 > 1 && crate::steer::worker_of(ip, self.share.1) != self.share.0 {
                 continue;
             }
+            let frac = u64::from(word(4)) * if self.nanos { 1 } else { 1000 };
+            let time_ns = u64::from(word(0)) * 1_000_000_000 + frac;
             let len = ip.len().min(buf.len());
             // Small packets are copied as a fixed 128 bytes (what follows them in the map is
             // harmless in the buffer): a fixed-size copy is a few vector moves, a call to
             // memmove is not.
             let from = start + incl - ip.len();
-            match self.map.get(from..from + SMALL) {
+            match self.mapped.map.get(from..from + SMALL) {
                 Some(block) if len <= SMALL && buf.len() >= SMALL => {
                     buf[..SMALL].copy_from_slice(block)
                 }
@@ -195,7 +262,7 @@ const SMALL: usize = 128;
 impl PcapIn {
     /// The record at hand runs past the end of the file: an error once, then the end.
     fn truncated(&mut self) -> io::Error {
-        let at = std::mem::replace(&mut self.at, self.map.len());
+        let at = std::mem::replace(&mut self.at, self.mapped.map.len());
         io::Error::new(
             io::ErrorKind::InvalidData,
             format!(
@@ -256,7 +323,10 @@ impl Port for PcapIn {
     }
 
     fn first_time_ns(&self) -> Option<u64> {
-        let (_, p) = self.parser.next_raw_packet(&self.map[self.first..]).ok()?;
+        let (_, p) = self
+            .parser
+            .next_raw_packet(&self.mapped.map[self.first..])
+            .ok()?;
         let frac = u64::from(p.ts_frac) * if self.nanos { 1 } else { 1000 };
         Some(u64::from(p.ts_sec) * 1_000_000_000 + frac)
     }
