@@ -12,7 +12,7 @@ pub fn worker_of(ip: &[u8], workers: u32) -> u32 {
     }
     // The hash's top 32 bits scaled to the worker count: a multiply, where `%` was a division
     // for every packet of the capture in every worker.
-    ((symmetric_hash(ip) >> 32) * u64::from(workers) >> 32) as u32
+    (((symmetric_hash(ip) >> 32) * u64::from(workers)) >> 32) as u32
 }
 
 #[inline]
