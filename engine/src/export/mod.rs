@@ -376,21 +376,30 @@ impl Exporter {
     }
 
     fn record(&mut self, from: &Compiled, ours: &[Option<usize>], e: Exported) {
-        let (at, family) = match &e {
-            Exported::V4 { instance, .. } => (*instance, 0),
-            Exported::V6 { instance, .. } => (*instance, 1),
+        let (at, family, last) = match &e {
+            Exported::V4 { instance, record } => (*instance, 0, record.last),
+            Exported::V6 { instance, record } => (*instance, 1, record.last),
         };
-        let r = match &e {
-            Exported::V4 { record, .. } => ExportRecord::of(from, record),
-            Exported::V6 { record, .. } => ExportRecord::of(from, record),
-        };
-        self.latest_ms = self.latest_ms.max(r.last_ms);
+        self.latest_ms = self.latest_ms.max(last);
         self.write_line(from, &e);
         let Some(&Some(instance)) = ours.get(usize::from(at)) else {
             self.stats.orphaned += 1;
             return;
         };
         self.stats.instances[instance].records[family] += 1;
+        // Built only for a collector that takes it: a replay without one ends a million
+        // flows here.
+        if !self
+            .collectors
+            .iter()
+            .any(|c| c.instance == instance && c.family == family)
+        {
+            return;
+        }
+        let r = match &e {
+            Exported::V4 { record, .. } => ExportRecord::of(from, record),
+            Exported::V6 { record, .. } => ExportRecord::of(from, record),
+        };
         let now = self.now();
         for c in &mut self.collectors {
             if c.instance == instance && c.family == family {

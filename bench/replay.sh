@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# flowsh replay alone (no export), 1 and 2 workers, on generated captures: mean wall time over
+# RUNS runs (hyperfine, after warm-up runs that also bring the capture into the page cache),
+# packets per second, and how much faster 2 workers are than 1.
+#
+#   bench/replay.sh                                  # 1,000, 100,000, 1,000,000 flows
+#   FLOWS="1000" PACKETS=4000000 RUNS=20 bench/replay.sh
+#
+# Captures are cached in $BENCH_DIR (default /tmp/flowsh-bench), shared with bench/peers.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FLOWS="${FLOWS:-1000 100000 1000000}"
+PACKETS="${PACKETS:-4000000}"
+RUNS="${RUNS:-15}"
+WORK="${BENCH_DIR:-/tmp/flowsh-bench}"
+mkdir -p "$WORK"
+
+if ! command -v hyperfine >/dev/null; then
+    echo "installing hyperfine" >&2
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null
+fi
+cargo build --release -q -p flowsh
+FLOWSH="$(realpath "${CARGO_TARGET_DIR:-target}/release/flowsh")"
+
+printf '%-9s %-8s %-16s %-8s %s\n' flows workers "wall (mean ± σ)" Mpps "x 1 worker"
+for flows in $FLOWS; do
+    cap="$WORK/g$flows-$PACKETS.pcap"
+    [ -s "$cap" ] || "$FLOWSH" generate --out "$cap" --flows "$flows" --packets "$PACKETS" >/dev/null
+    csv="$WORK/replay-$flows.csv"
+    hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-csv "$csv" \
+        "$FLOWSH --workers 1 replay --config examples/jflow-bench.conf --pcap ge-0/0/0=$cap" \
+        "$FLOWSH --workers 2 replay --config examples/jflow-bench.conf --pcap ge-0/0/0=$cap" \
+        >/dev/null
+    # csv: command,mean,stddev,median,user,system,min,max (seconds)
+    awk -F, -v flows="$flows" -v packets="$PACKETS" 'NR > 1 {
+        w = NR - 1; mean[w] = $2
+        printf "%-9s %-8s %-16s %-8.1f %s\n", flows, w,
+            sprintf("%.3f ± %.3f s", $2, $3), packets / $2 / 1e6,
+            (w == 1 ? "" : sprintf("%.2fx", mean[1] / $2))
+    }' "$csv"
+done
