@@ -68,6 +68,9 @@ struct Mapped {
 /// The capture is released from the process in windows of this size behind its readers.
 const WINDOW: usize = 8 << 20;
 
+/// Windows kept behind the reader furthest on, however far the others are behind.
+const MOST_BEHIND: usize = 4;
+
 impl Mapped {
     #[allow(unsafe_code)]
     fn open(path: &Path, readers: usize) -> io::Result<Arc<Mapped>> {
@@ -84,20 +87,29 @@ impl Mapped {
         }))
     }
 
-    /// `reader` is now in `window`: the windows every reader has left are released from this
-    /// process (their pages stay in the page cache), so a replay's resident memory does not
-    /// grow with the capture.
-    #[allow(unsafe_code)]
+    /// `reader` is now in `window`: the windows every reader has left (and any more than
+    /// `MOST_BEHIND` behind this one) are released from this process (their pages stay in the
+    /// page cache), so a replay's resident memory does not grow with the capture.
     fn entered(&self, reader: usize, window: usize) {
-        self.windows[reader].store(window, Ordering::Release);
+        let left = self.windows[reader].swap(window, Ordering::AcqRel);
+        if left < self.released.load(Ordering::Acquire) {
+            // Released while this reader was still in it: what it faulted in since goes too.
+            self.release(left);
+        }
         let slowest = self
             .windows
             .iter()
             .map(|w| w.load(Ordering::Acquire))
             .min()
             .unwrap_or(window);
+        // A reader far behind the others does not hold the whole gap in memory: what it has
+        // not read yet is released anyway (it faults those pages in again).
+        let keep_from = match window {
+            usize::MAX => slowest,
+            _ => slowest.max(window.saturating_sub(MOST_BEHIND)),
+        };
         let mut released = self.released.load(Ordering::Acquire);
-        while released < slowest {
+        while released < keep_from {
             match self.released.compare_exchange(
                 released,
                 released + 1,
@@ -105,27 +117,32 @@ impl Mapped {
                 Ordering::Acquire,
             ) {
                 Ok(_) => {
-                    let start = released * WINDOW;
-                    let len = WINDOW.min(self.map.len().saturating_sub(start));
-                    if len == 0 {
+                    if !self.release(released) {
                         break;
                     }
-                    // SAFETY: DONTNEED on a read-only private file map drops this process's
-                    // page table entries only; a later read of the range faults the file's
-                    // pages in again, so no slice into the map can see other bytes. No reader
-                    // is in the range anyway (none holds a slice across packets).
-                    let _ = unsafe {
-                        self.map.unchecked_advise_range(
-                            memmap2::UncheckedAdvice::DontNeed,
-                            start,
-                            len,
-                        )
-                    };
                     released += 1;
                 }
                 Err(now) => released = now,
             }
         }
+    }
+
+    /// Drops this process's pages of window `w`; false past the end of the map.
+    #[allow(unsafe_code)]
+    fn release(&self, w: usize) -> bool {
+        let start = w.saturating_mul(WINDOW);
+        let len = WINDOW.min(self.map.len().saturating_sub(start));
+        if len == 0 {
+            return false;
+        }
+        // SAFETY: DONTNEED on a read-only private file map drops this process's page table
+        // entries only; a later read of the range faults the file's pages in again, so no
+        // slice into the map can see other bytes (and none is held across packets).
+        let _ = unsafe {
+            self.map
+                .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, len)
+        };
+        true
     }
 }
 
@@ -601,5 +618,46 @@ mod tests {
         let mut arp = vec![0u8; 12];
         arp.extend_from_slice(&[0x08, 0x06, 0, 1]);
         assert_eq!(ethernet_payload(&arp), None);
+    }
+
+    #[test]
+    fn shards_of_a_capture_read_every_packet_once_across_released_windows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.pcap");
+        // Over three windows of the map, each packet marked with its number.
+        let packets: Vec<Vec<u8>> = (0..20_000u32)
+            .map(|i| {
+                let mut p = crate::build::Spec::udp(
+                    crate::build::v4("10.0.0.1"),
+                    crate::build::v4("10.0.0.2"),
+                    (i % 500) as u16,
+                    53,
+                )
+                .payload(1372)
+                .build();
+                let n = p.len();
+                p[n - 4..].copy_from_slice(&i.to_be_bytes());
+                p
+            })
+            .collect();
+        write_capture(&path, &packets).unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() > 3 * WINDOW as u64);
+        let mut shards = PcapIn::open_shards(&path, 2).unwrap();
+        let mut seen = vec![false; packets.len()];
+        let mut buf = vec![0u8; 2048];
+        // One reader to the end before the other starts: the windows the first leaves behind
+        // are released under the second, which reads them again.
+        for shard in &mut shards {
+            let mut last = None;
+            while let Rx::Packet { len, .. } = shard.recv(&mut buf).unwrap() {
+                let i = u32::from_be_bytes(buf[len - 4..len].try_into().unwrap());
+                assert_eq!(&buf[..len], &packets[i as usize][..]);
+                assert!(!seen[i as usize], "packet {i} read twice");
+                assert!(last < Some(i), "out of order");
+                seen[i as usize] = true;
+                last = Some(i);
+            }
+        }
+        assert!(seen.iter().all(|&s| s));
     }
 }
