@@ -31,7 +31,7 @@ for flows in $FLOWS; do
     hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-csv "$csv" \
         "$FLOWSH --workers 1 replay --config examples/jflow-bench.conf --pcap ge-0/0/0=$cap" \
         "$FLOWSH --workers 2 replay --config examples/jflow-bench.conf --pcap ge-0/0/0=$cap" \
-        >/dev/null
+        >/dev/null 2>"$WORK/replay-$flows.log"
     # csv: command,mean,stddev,median,user,system,min,max (seconds)
     awk -F, -v flows="$flows" -v packets="$PACKETS" 'NR > 1 {
         w = NR - 1; mean[w] = $2

@@ -69,7 +69,7 @@ struct Mapped {
 const WINDOW: usize = 8 << 20;
 
 /// Windows kept behind the reader furthest on, however far the others are behind.
-const MOST_BEHIND: usize = 4;
+const MOST_BEHIND: usize = 2;
 
 impl Mapped {
     #[allow(unsafe_code)]
