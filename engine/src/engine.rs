@@ -436,6 +436,7 @@ impl Worker {
                     });
                 let (resolution, evicted) = {
                     let mut n = lock(neighbors);
+                    n.set_now(self.dp.now());
                     (n.resolve(packet, hop, source), n.take_evicted())
                 };
                 for _ in 0..evicted {
@@ -479,6 +480,7 @@ impl Worker {
         };
         let frames = {
             let mut n = lock(neighbors);
+            n.set_now(self.dp.now());
             match n.receive(frame, own) {
                 Received::Ip { offset } => return Some(offset),
                 Received::Ignored => return None,

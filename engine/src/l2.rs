@@ -20,6 +20,10 @@ pub const PENDING_PER_NEIGHBOR: usize = 16;
 /// packets are counted as dropped), so traffic to many silent hosts cannot grow memory.
 pub const PENDING_NEIGHBORS: usize = 256;
 
+/// How long a neighbor entry lasts without word from the neighbor: Junos's default ARP aging
+/// timer, 20 minutes (`system arp aging-timer` is not configurable here).
+pub const AGING_MS: u64 = 20 * 60 * 1000;
+
 /// A locally administered MAC address derived from an interface name (when `mac` is not set).
 pub fn mac_for(interface: &str) -> [u8; 6] {
     let mut h: u32 = 0x811c_9dc5;
@@ -144,7 +148,10 @@ pub enum Received {
 #[derive(Debug, Default)]
 pub struct Neighbors {
     pub mac: [u8; 6],
-    table: HashMap<IpAddr, [u8; 6]>,
+    /// Each neighbor's MAC and when it was last heard from (engine milliseconds).
+    table: HashMap<IpAddr, ([u8; 6], u64)>,
+    /// The engine's time, as the port's worker last saw it.
+    now: u64,
     pending: HashMap<IpAddr, Held>,
     /// Neighbors in `pending`, oldest attempt first.
     order: std::collections::VecDeque<IpAddr>,
@@ -192,9 +199,19 @@ impl Neighbors {
         self.table.len()
     }
 
+    /// The time (engine milliseconds) of what follows: learned neighbors are stamped with it,
+    /// and entries older than [`AGING_MS`] are resolved again.
+    pub fn set_now(&mut self, ms: u64) {
+        self.now = self.now.max(ms);
+    }
+
+    fn learn(&mut self, neighbor: IpAddr, mac: [u8; 6]) {
+        self.table.insert(neighbor, (mac, self.now));
+    }
+
     /// Whether a neighbor on this port has this MAC (the L2 lookup of mirror destinations).
     pub fn knows_mac(&self, mac: [u8; 6]) -> bool {
-        self.table.values().any(|m| *m == mac)
+        self.table.values().any(|(m, _)| *m == mac)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -238,7 +255,7 @@ impl Neighbors {
                 };
                 let learned = (!source_protocol_addr.is_unspecified()).then(|| {
                     let a = IpAddr::V4(source_protocol_addr);
-                    self.table.insert(a, source_hardware_addr.0);
+                    self.learn(a, source_hardware_addr.0);
                     a
                 });
                 let answer = (operation == ArpOperation::Request
@@ -295,7 +312,7 @@ impl Neighbors {
             } => {
                 let learned = match (src.is_unspecified(), mac_of(lladdr)) {
                     (false, Some(mac)) => {
-                        self.table.insert(IpAddr::V6(src), mac);
+                        self.learn(IpAddr::V6(src), mac);
                         Some(IpAddr::V6(src))
                     }
                     _ => None,
@@ -336,7 +353,7 @@ impl Neighbors {
                 ..
             } => {
                 let mac = mac_of(lladdr).unwrap_or(frame_src);
-                self.table.insert(IpAddr::V6(target_addr), mac);
+                self.learn(IpAddr::V6(target_addr), mac);
                 Received::Neighbor {
                     answer: None,
                     learned: Some(IpAddr::V6(target_addr)),
@@ -349,8 +366,16 @@ impl Neighbors {
     /// Frames an IP packet to `next_hop`, resolving it (ARP or neighbor solicitation) from
     /// `source`, the router's address on the port in the packet's family.
     pub fn resolve(&mut self, packet: &[u8], next_hop: IpAddr, source: IpAddr) -> Resolution {
-        if let Some(mac) = self.table.get(&next_hop) {
-            return Resolution::Frame(frame(*mac, self.mac, ethertype_of(packet), packet));
+        match self.table.get(&next_hop) {
+            Some(&(mac, heard)) if self.now.saturating_sub(heard) < AGING_MS => {
+                return Resolution::Frame(frame(mac, self.mac, ethertype_of(packet), packet));
+            }
+            // Not heard from for the aging time: asked again, its packets held meanwhile
+            // (a host that changed its MAC or left is not sent to for ever).
+            Some(_) => {
+                self.table.remove(&next_hop);
+            }
+            None => {}
         }
         if !self.pending.contains_key(&next_hop) {
             while self.pending.len() >= PENDING_NEIGHBORS {
@@ -395,7 +420,7 @@ impl Neighbors {
 
     /// The frames of packets that waited for `neighbor`, now that it is known.
     pub fn release(&mut self, neighbor: IpAddr) -> Vec<Vec<u8>> {
-        let Some(mac) = self.table.get(&neighbor).copied() else {
+        let Some((mac, _)) = self.table.get(&neighbor).copied() else {
             return Vec::new();
         };
         self.order.retain(|a| *a != neighbor);
@@ -704,5 +729,64 @@ mod tests {
         .build();
         let f = frame(ROUTER, HOST, EthernetProtocol::Ipv6, &echo);
         assert_eq!(n.receive(&f, |_| true), Received::Ip { offset: 14 });
+    }
+
+    #[test]
+    fn a_neighbor_not_heard_from_for_the_aging_time_is_asked_again() {
+        let mut n = Neighbors::new(ROUTER);
+        let reply = |mac| {
+            arp(
+                ArpOperation::Reply,
+                mac,
+                ip("10.0.0.9"),
+                ROUTER,
+                ip("10.0.0.1"),
+            )
+        };
+        n.set_now(1_000);
+        n.receive(&reply(HOST), |_| false);
+        let to = |n: &mut Neighbors| n.resolve(&[0x45; 20], v4("10.0.0.9"), v4("10.0.0.1"));
+        n.set_now(1_000 + AGING_MS - 1);
+        assert!(matches!(to(&mut n), Resolution::Frame(_)));
+        // Aged: the packet waits and a request goes out.
+        n.set_now(1_000 + AGING_MS);
+        let Resolution::Held(Some(request)) = to(&mut n) else {
+            panic!("an aged neighbor is resolved again")
+        };
+        let p = ArpPacket::new_checked(EthernetFrame::new_checked(&request[..]).unwrap().payload())
+            .unwrap()
+            .target_protocol_addr()
+            .to_vec();
+        assert_eq!(p, [10, 0, 0, 9]);
+        // The host now answers from a new MAC: the held packet goes there, and so do the next.
+        let moved = [0x02, 0, 0, 0, 0, 0x99];
+        n.receive(&reply(moved), |_| false);
+        let frames = n.release(v4("10.0.0.9"));
+        assert_eq!(frames.len(), 1);
+        assert_eq!(
+            EthernetFrame::new_checked(&frames[0][..])
+                .unwrap()
+                .dst_addr()
+                .0,
+            moved
+        );
+        // Any word from the neighbor (its own request here) restarts the timer.
+        n.set_now(1_000 + 2 * AGING_MS - 1);
+        let ask = arp(
+            ArpOperation::Request,
+            moved,
+            ip("10.0.0.9"),
+            [0; 6],
+            ip("10.0.0.1"),
+        );
+        n.receive(&ask, |_| true);
+        n.set_now(1_000 + 3 * AGING_MS - 2);
+        let Resolution::Frame(f) = to(&mut n) else {
+            panic!("heard from within the aging time")
+        };
+        assert_eq!(
+            EthernetFrame::new_checked(&f[..]).unwrap().dst_addr().0,
+            moved
+        );
     }
 }
