@@ -20,6 +20,9 @@ pub const PENDING_PER_NEIGHBOR: usize = 16;
 /// packets are counted as dropped), so traffic to many silent hosts cannot grow memory.
 pub const PENDING_NEIGHBORS: usize = 256;
 
+/// The most neighbors a port keeps.
+pub const MAX_NEIGHBORS: usize = 16_384;
+
 /// How long a neighbor entry lasts without word from the neighbor: Junos's default ARP aging
 /// timer, 20 minutes (`system arp aging-timer` is not configurable here).
 pub const AGING_MS: u64 = 20 * 60 * 1000;
@@ -206,6 +209,17 @@ impl Neighbors {
     }
 
     fn learn(&mut self, neighbor: IpAddr, mac: [u8; 6]) {
+        if self.table.len() >= MAX_NEIGHBORS && !self.table.contains_key(&neighbor) {
+            // Full (a link of many hosts, or forged ARP): aged entries go; if none has aged,
+            // a new neighbor is not learned from its own messages (it is still resolved when
+            // a packet is sent to it).
+            let now = self.now;
+            self.table
+                .retain(|_, (_, heard)| now.saturating_sub(*heard) < AGING_MS);
+            if self.table.len() >= MAX_NEIGHBORS && !self.pending.contains_key(&neighbor) {
+                return;
+            }
+        }
         self.table.insert(neighbor, (mac, self.now));
     }
 
@@ -788,5 +802,21 @@ mod tests {
             EthernetFrame::new_checked(&f[..]).unwrap().dst_addr().0,
             moved
         );
+    }
+
+    #[test]
+    fn the_neighbor_table_is_bounded_and_aged_entries_make_room() {
+        let mut n = Neighbors::new(ROUTER);
+        let from = |i: u32| {
+            let a = Ipv4Addr::from(0x0a00_0000 + i);
+            arp(ArpOperation::Request, HOST, a, [0; 6], ip("10.0.0.1"))
+        };
+        for i in 0..MAX_NEIGHBORS as u32 + 10 {
+            n.receive(&from(i + 2), |_| false);
+        }
+        assert_eq!(n.len(), MAX_NEIGHBORS);
+        n.set_now(AGING_MS);
+        n.receive(&from(1_000_000), |_| false);
+        assert_eq!(n.len(), 1);
     }
 }
