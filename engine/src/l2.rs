@@ -155,6 +155,8 @@ pub struct Neighbors {
     table: HashMap<IpAddr, ([u8; 6], u64)>,
     /// The engine's time, as the port's worker last saw it.
     now: u64,
+    /// When the oldest entry ages out: a sweep of a full table before then frees nothing.
+    next_sweep: u64,
     pending: HashMap<IpAddr, Held>,
     /// Neighbors in `pending`, oldest attempt first.
     order: std::collections::VecDeque<IpAddr>,
@@ -213,9 +215,15 @@ impl Neighbors {
             // Full (a link of many hosts, or forged ARP): aged entries go; if none has aged,
             // a new neighbor is not learned from its own messages (it is still resolved when
             // a packet is sent to it).
-            let now = self.now;
-            self.table
-                .retain(|_, (_, heard)| now.saturating_sub(*heard) < AGING_MS);
+            // The sweep runs only once an entry can have aged: forged ARP from new hosts on a
+            // full table costs a lookup each, not a walk of the table.
+            if self.now >= self.next_sweep {
+                let now = self.now;
+                self.table
+                    .retain(|_, (_, heard)| now.saturating_sub(*heard) < AGING_MS);
+                let oldest = self.table.values().map(|(_, heard)| *heard).min();
+                self.next_sweep = oldest.map_or(0, |t| t.saturating_add(AGING_MS));
+            }
             if self.table.len() >= MAX_NEIGHBORS && !self.pending.contains_key(&neighbor) {
                 return;
             }

@@ -322,6 +322,11 @@ impl<A: FlowAddr> FlowTable<A> {
     ) {
         self.emit(i, reason, export);
         self.index.remove(hash, i);
+        self.vacate(i);
+    }
+
+    /// Entry `i` is free: its generation moves on (its tickets die) and it can be reused.
+    fn vacate(&mut self, i: u32) {
         let e = self.slab.get(i);
         self.slab.set(
             i,
@@ -412,17 +417,9 @@ impl<A: FlowAddr> FlowTable<A> {
         self.wheel.clear();
         // In slab order, one pass: in the index's order each flow was a cache miss.
         for i in 0..self.slab.len() as u32 {
-            let e = self.slab.get(i);
-            if e.generation % 2 == 1 {
+            if self.slab.get(i).generation % 2 == 1 {
                 self.emit(i, EndReason::Forced, export);
-                self.slab.set(
-                    i,
-                    &Entry {
-                        generation: e.generation.wrapping_add(1),
-                        ..e
-                    },
-                );
-                self.free.push(i);
+                self.vacate(i);
             }
         }
     }

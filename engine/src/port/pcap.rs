@@ -198,7 +198,7 @@ impl PcapIn {
     }
 
     /// This reader takes share `index` of `count` of the capture's flows.
-    pub fn shard(mut self, index: u32, count: u32) -> Self {
+    fn shard(mut self, index: u32, count: u32) -> Self {
         self.share = (index, count.max(1));
         self
     }
