@@ -63,13 +63,12 @@ fn tshark(
     lab: &Lab,
     name: &str,
     datagrams: &[Vec<u8>],
-    port: u16,
     fields: &[&str],
 ) -> common::oracle::Decoded {
     assert!(!datagrams.is_empty(), "{name}: nothing received");
     let path = lab.path(&format!("{name}.pcap"));
-    capture(datagrams, port, &path);
-    let d = decode(&path, port, fields);
+    capture(datagrams, &path);
+    let d = decode(&path, fields);
     assert!(d.expert.is_empty(), "{name}: tshark warns:\n{}", d.expert);
     assert_eq!(
         d.rows.len(),
@@ -186,7 +185,7 @@ fn tshark_decodes_version_5_with_every_record_and_sequence_right() {
         "cflow.count",
         "cflow.sequence",
     ]);
-    let d = tshark(&lab, "v5", &got, port, &fields);
+    let d = tshark(&lab, "v5", &got, &fields);
     // v5 has no end reason: compare everything else.
     let mut want = v4_truth(&truth);
     want.iter_mut().for_each(|t| t.end_reason = 0);
@@ -246,7 +245,7 @@ fn tshark_decodes_version_9_and_ipfix_for_both_families() {
             "cflow.flow_end_reason",
             "cflow.sampling_interval",
         ]);
-        let d = tshark(&lab, name, &got[i], p[i], &fields);
+        let d = tshark(&lab, name, &got[i], &fields);
         let want = if v6_family { &v6 } else { &v4 };
         same(records(&d, v6_family, times), want.clone(), name);
         // The options record carries the sampling interval (1 in 1).
@@ -300,7 +299,6 @@ fn tshark_decodes_every_version_8_aggregation_with_the_right_sums() {
             &lab,
             scheme,
             &got[i],
-            p[i],
             &[
                 "cflow.flows",
                 "cflow.packets",
@@ -458,7 +456,7 @@ fn eight_collectors_of_mixed_versions_each_get_everything_and_a_refusing_one_is_
     for (i, datagrams) in got.iter().enumerate().take(7) {
         let name = format!("collector-{i}");
         let (src, dst) = ("cflow.srcaddr", "cflow.dstaddr");
-        let d = tshark(&lab, &name, datagrams, p[i], &[src, dst, "cflow.packets"]);
+        let d = tshark(&lab, &name, datagrams, &[src, dst, "cflow.packets"]);
         assert_eq!(d.column(0).len(), v4.len(), "{name}: every record");
         let packets: u64 = d.column(2).iter().map(|v| num(v)).sum();
         assert_eq!(packets, v4.iter().map(|t| t.packets).sum::<u64>(), "{name}");

@@ -425,10 +425,9 @@ fn lab_through(kind: &str) {
         datagrams.push(buf[..n].to_vec());
     }
     let capture = lab.path("exported.pcap");
-    common::oracle::capture(&datagrams, port, &capture);
+    common::oracle::capture(&datagrams, &capture);
     let d = common::oracle::decode(
         &capture,
-        port,
         &["cflow.dstport", "cflow.packets", "cflow.protocol"],
     );
     assert!(d.expert.is_empty(), "{}", d.expert);

@@ -54,11 +54,23 @@ impl Sink {
     }
 }
 
-/// Writes datagrams to `port` as a raw-IP capture tshark can read.
-pub fn capture(datagrams: &[Vec<u8>], port: u16, path: &Path) {
+/// The UDP port the datagrams carry in the captures given to tshark: the port a socket
+/// happened to get could fall in 33434–33625, which tshark reports as a possible traceroute.
+const WIRE_PORT: u16 = 2055;
+
+/// Writes datagrams as a raw-IP capture tshark can read.
+pub fn capture(datagrams: &[Vec<u8>], path: &Path) {
     let packets: Vec<Vec<u8>> = datagrams
         .iter()
-        .map(|d| udp_datagram(v4("10.0.2.1"), v4("127.0.0.1"), (port, port), 0, d))
+        .map(|d| {
+            udp_datagram(
+                v4("10.0.2.1"),
+                v4("127.0.0.1"),
+                (WIRE_PORT, WIRE_PORT),
+                0,
+                d,
+            )
+        })
         .collect();
     flowsh_engine::port::write_capture(path, &packets).unwrap();
 }
@@ -87,9 +99,9 @@ fn tshark() -> Command {
     c
 }
 
-/// Decodes a capture of datagrams to `port` as NetFlow/IPFIX and reads `fields`.
-pub fn decode(path: &Path, port: u16, fields: &[&str]) -> Decoded {
-    let decode_as = format!("udp.port=={port},cflow");
+/// Decodes a [`capture`] as NetFlow/IPFIX and reads `fields`.
+pub fn decode(path: &Path, fields: &[&str]) -> Decoded {
+    let decode_as = format!("udp.port=={WIRE_PORT},cflow");
     let mut c = tshark();
     c.args(["-r"])
         .arg(path)
