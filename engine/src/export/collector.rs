@@ -9,6 +9,7 @@ use std::sync::Arc;
 use flowsh_grammar::model::{Aggregation, ExportFormat, FlowServer};
 use serde::Serialize;
 
+use super::batch::Batch;
 use super::record::ExportRecord;
 use super::templated::{Layout, Templated};
 use super::{v5, v8};
@@ -66,6 +67,9 @@ pub enum Transport {
     },
     /// No socket could be opened (the reason is in the counters).
     Closed,
+    /// A host socket on a path that refuses batches (as one without checksum offload does).
+    #[cfg(test)]
+    NoOffload(UdpSocket),
 }
 
 impl std::fmt::Debug for Transport {
@@ -74,6 +78,8 @@ impl std::fmt::Debug for Transport {
             Transport::Host(s) => write!(f, "Host({s:?})"),
             Transport::InBand { source, .. } => write!(f, "InBand({source})"),
             Transport::Closed => write!(f, "Closed"),
+            #[cfg(test)]
+            Transport::NoOffload(s) => write!(f, "NoOffload({s:?})"),
         }
     }
 }
@@ -105,8 +111,14 @@ pub struct Collector {
     pub engine: (u8, u8),
     pub stats: CollectorStats,
     scratch: Vec<u8>,
-    /// A datagram the socket could not take yet.
-    held: Option<Vec<u8>>,
+    /// Datagrams for the host socket not sent yet: they go together (see [`Batch`]) when
+    /// the batch is full, when the exporter has nothing more to hand it, or before others.
+    outbox: Batch,
+    /// Datagrams the socket could not take yet (it was full), in order.
+    held: VecDeque<Batch>,
+    /// Whether the host socket takes a batch in one send (off once it refused one and took
+    /// its datagrams one by one).
+    offload: bool,
     /// Version 8 datagrams drained from the aggregates and not sent yet (a full socket, or
     /// the export rate).
     v8_out: VecDeque<Vec<u8>>,
@@ -177,7 +189,9 @@ impl Collector {
                 ..CollectorStats::default()
             },
             scratch: Vec::new(),
-            held: None,
+            outbox: Batch::default(),
+            held: VecDeque::new(),
+            offload: true,
             v8_out: VecDeque::new(),
         }
     }
@@ -196,6 +210,7 @@ impl Collector {
     /// Takes over the queue, sequence numbers and counters of the collector it replaces.
     pub fn inherit(&mut self, old: Collector) {
         self.queue = old.queue;
+        self.outbox = old.outbox;
         self.held = old.held;
         self.v8_out = old.v8_out;
         if self.rate > 0 && old.rate > 0 {
@@ -303,7 +318,7 @@ impl Collector {
                 self.stats.flows += flows;
                 self.v8_out.extend(datagrams);
                 // In order, one token each, stopping at a full socket.
-                while self.held.is_none() && !self.v8_out.is_empty() {
+                while self.held.is_empty() && !self.v8_out.is_empty() {
                     if !self.take_token() {
                         self.stats.rate_limited += 1;
                         break;
@@ -343,11 +358,14 @@ impl Collector {
                     }
                     // Templates due with no data due go out alone.
                     let taken = self.one_datagram(now, data);
-                    if self.held.is_some() || self.queue.is_empty() || (data && taken == 0) {
+                    if !self.held.is_empty() || self.queue.is_empty() || (data && taken == 0) {
                         break;
                     }
                 }
             }
+        }
+        if force {
+            self.flush();
         }
         self.stats.queued = self.queue.len() as u64;
         if let Encoder::Templated(t) = &self.encoder {
@@ -437,52 +455,127 @@ impl Collector {
         }
     }
 
+    /// Sends a datagram, or adds it to the batch for the host socket (sent once full).
     fn send(&mut self, datagram: &[u8]) {
-        let to = self.to();
-        let result = match &self.transport {
-            Transport::Host(s) => s.send_to(datagram, to).map(|_| ()),
-            Transport::InBand { source, inject } => {
-                let packet = crate::build::udp_datagram(
-                    *source,
-                    to.ip(),
-                    (to.port(), to.port()),
-                    self.server.dscp,
-                    datagram,
-                );
-                inject(packet);
-                Ok(())
-            }
-            Transport::Closed => Err(std::io::Error::other("no socket")),
+        let host = match &self.transport {
+            Transport::Host(_) => true,
+            #[cfg(test)]
+            Transport::NoOffload(_) => true,
+            _ => false,
         };
-        match result {
-            Ok(()) => self.stats.datagrams += 1,
-            // The socket is full (a collector slower than us, on this host): the datagram
-            // waits and goes first next time; records keep queueing behind it.
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                self.stats.send_busy += 1;
-                self.held = Some(datagram.to_vec());
-            }
-            Err(e) => {
-                self.stats.send_failures += 1;
-                self.stats.last_error = Some(e.to_string());
-            }
+        if !(self.offload && host) {
+            return self.transmit(Batch::of(datagram));
+        }
+        if !self.outbox.takes(datagram.len()) {
+            self.flush();
+        }
+        self.outbox.push(datagram);
+        if self.outbox.is_full() {
+            self.flush();
         }
     }
 
-    /// Sends the datagram a full socket held back; whether the way is clear.
+    /// Sends the batch in the outbox (behind what the socket held back).
+    pub fn flush(&mut self) {
+        if !self.outbox.is_empty() {
+            let batch = std::mem::take(&mut self.outbox);
+            self.transmit(batch);
+        }
+    }
+
+    /// Sends a batch after those held back, or holds it too.
+    fn transmit(&mut self, batch: Batch) {
+        self.held.push_back(batch);
+        self.retry_held();
+    }
+
+    /// Sends what a full socket held back, in order; whether the way is clear.
     fn retry_held(&mut self) -> bool {
-        match self.held.take() {
-            Some(d) => {
-                self.send(&d);
-                self.held.is_none()
+        while let Some(batch) = self.held.pop_front() {
+            if let Err(batch) = self.attempt(batch) {
+                self.held.push_front(batch);
+                return false;
             }
-            None => true,
+        }
+        true
+    }
+
+    /// Sends a batch now; gives it back when the socket is full (a collector slower than
+    /// us, on this host: it goes first next time, records queueing behind it).
+    fn attempt(&mut self, batch: Batch) -> Result<(), Batch> {
+        if batch.len() > 1 && !self.offload {
+            self.split_held(batch);
+            return Ok(());
+        }
+        let to = self.to();
+        let result = match &self.transport {
+            Transport::Host(s) => batch.send(s, to),
+            Transport::InBand { source, inject } => {
+                for d in batch.datagrams() {
+                    inject(crate::build::udp_datagram(
+                        *source,
+                        to.ip(),
+                        (to.port(), to.port()),
+                        self.server.dscp,
+                        d,
+                    ));
+                }
+                Ok(())
+            }
+            Transport::Closed => Err(std::io::Error::other("no socket")),
+            #[cfg(test)]
+            Transport::NoOffload(_) if batch.len() > 1 => {
+                Err(std::io::Error::from_raw_os_error(libc::EIO))
+            }
+            #[cfg(test)]
+            Transport::NoOffload(s) => batch.send(s, to),
+        };
+        match result {
+            Ok(()) => self.stats.datagrams += batch.len() as u64,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                self.stats.send_busy += 1;
+                return Err(batch);
+            }
+            // A path that cannot take a batch in one send (no checksum offload on the way
+            // out, a smaller MTU): its datagrams one by one, and all of them from now on.
+            Err(_) if batch.len() > 1 => {
+                self.offload = false;
+                self.split_held(batch);
+            }
+            Err(e) => {
+                self.stats.send_failures += batch.len() as u64;
+                self.stats.last_error = Some(e.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether batches still go in one send.
+    #[cfg(test)]
+    pub fn offloads(&self) -> bool {
+        self.offload
+    }
+
+    /// Puts the host socket on a path that refuses batches.
+    #[cfg(test)]
+    pub fn refuse_batches(&mut self) {
+        if let Transport::Host(s) = std::mem::replace(&mut self.transport, Transport::Closed) {
+            self.transport = Transport::NoOffload(s);
+        }
+    }
+
+    /// Puts a batch's datagrams first among those held, one by one.
+    fn split_held(&mut self, batch: Batch) {
+        for d in batch.datagrams().rev() {
+            self.held.push_front(Batch::of(d));
         }
     }
 
     /// Whether the collector still holds records (queued, or aggregated for version 8).
     pub fn holding(&self) -> bool {
         !self.queue.is_empty()
+            || !self.outbox.is_empty()
+            || !self.held.is_empty()
             || !self.v8_out.is_empty()
             || matches!(&self.encoder, Encoder::V8(a) if a.iter().any(|a| a.cached() > 0))
     }

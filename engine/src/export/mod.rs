@@ -5,6 +5,7 @@
 //! transport and sequence numbers. A collector that cannot be reached costs counted send
 //! failures, never a stall of the packet path.
 
+mod batch;
 pub mod collector;
 pub mod record;
 pub mod template;
@@ -197,6 +198,7 @@ impl Exporter {
         let now = self.now();
         for c in &mut self.collectors {
             c.pump(now, FLUSH_MS, force);
+            c.flush();
         }
         if let Some(f) = &mut self.file {
             let _ = f.flush();
