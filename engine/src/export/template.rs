@@ -223,39 +223,131 @@ fn put(out: &mut Vec<u8>, v: u128, len: u16) {
     }
 }
 
-/// Writes one field of a data record.
+/// A record's values, each as a big-endian 16-byte slot (zero-extended), in slot order: a
+/// template's fields are copies out of them (see [`Gather`]), with no branch per field.
+pub const SLOTS: usize = 24;
+/// The slot of a value no record carries (MPLS labels, MAC addresses, VLAN: flowsh meters IP
+/// packets without them): zeros.
+const ZERO: usize = 0;
+
+/// The slot an information element reads.
+fn slot(ie: u16) -> usize {
+    match ie {
+        ie::SOURCE_IPV4_ADDRESS | ie::SOURCE_IPV6_ADDRESS => 1,
+        ie::DESTINATION_IPV4_ADDRESS | ie::DESTINATION_IPV6_ADDRESS => 2,
+        ie::IP_NEXT_HOP_IPV4_ADDRESS | ie::IP_NEXT_HOP_IPV6_ADDRESS => 3,
+        ie::IP_CLASS_OF_SERVICE => 4,
+        ie::PROTOCOL_IDENTIFIER => 5,
+        ie::SOURCE_TRANSPORT_PORT => 6,
+        ie::DESTINATION_TRANSPORT_PORT => 7,
+        ie::ICMP_TYPE_CODE_IPV4 | ie::ICMP_TYPE_CODE_IPV6 => 8,
+        ie::INGRESS_INTERFACE => 9,
+        ie::EGRESS_INTERFACE => 10,
+        ie::SOURCE_IPV4_PREFIX_LENGTH | ie::SOURCE_IPV6_PREFIX_LENGTH => 11,
+        ie::DESTINATION_IPV4_PREFIX_LENGTH | ie::DESTINATION_IPV6_PREFIX_LENGTH => 12,
+        ie::BGP_SOURCE_AS_NUMBER => 13,
+        ie::BGP_DESTINATION_AS_NUMBER => 14,
+        ie::TCP_CONTROL_BITS => 15,
+        ie::FLOW_DIRECTION => 16,
+        ie::OCTET_DELTA_COUNT => 17,
+        ie::PACKET_DELTA_COUNT => 18,
+        ie::FLOW_START_SYS_UP_TIME => 19,
+        ie::FLOW_END_SYS_UP_TIME => 20,
+        ie::FLOW_START_MILLISECONDS => 21,
+        ie::FLOW_END_MILLISECONDS => 22,
+        ie::FLOW_END_REASON => 23,
+        _ => ZERO,
+    }
+}
+
+/// Bytes of the slots, and room for the last copy's 16 bytes past the end.
+const WIDE: usize = SLOTS * 16 + 16;
+
+/// Writes a record's values into their slots.
 #[inline]
-pub fn write(field: Field, r: &ExportRecord, boot_unix_ms: u64, out: &mut Vec<u8>) {
-    let v: u128 = match field.ie {
-        ie::SOURCE_IPV4_ADDRESS | ie::SOURCE_IPV6_ADDRESS => r.src,
-        ie::DESTINATION_IPV4_ADDRESS | ie::DESTINATION_IPV6_ADDRESS => r.dst,
-        ie::IP_NEXT_HOP_IPV4_ADDRESS | ie::IP_NEXT_HOP_IPV6_ADDRESS => r.next_hop,
-        ie::IP_CLASS_OF_SERVICE => r.tos.into(),
-        ie::PROTOCOL_IDENTIFIER => r.protocol.into(),
-        ie::SOURCE_TRANSPORT_PORT => r.src_port.into(),
-        ie::DESTINATION_TRANSPORT_PORT => r.dst_port.into(),
-        ie::ICMP_TYPE_CODE_IPV4 | ie::ICMP_TYPE_CODE_IPV6 => r.icmp_type_code().into(),
-        ie::INGRESS_INTERFACE => r.input.into(),
-        ie::EGRESS_INTERFACE => r.output.into(),
-        ie::SOURCE_IPV4_PREFIX_LENGTH | ie::SOURCE_IPV6_PREFIX_LENGTH => r.src_mask.into(),
-        ie::DESTINATION_IPV4_PREFIX_LENGTH | ie::DESTINATION_IPV6_PREFIX_LENGTH => {
-            r.dst_mask.into()
+fn fill(wide: &mut [u8; WIDE], r: &ExportRecord, boot_unix_ms: u64) {
+    let values: [u128; SLOTS] = [
+        0,
+        r.src,
+        r.dst,
+        r.next_hop,
+        r.tos.into(),
+        r.protocol.into(),
+        r.src_port.into(),
+        r.dst_port.into(),
+        r.icmp_type_code().into(),
+        r.input.into(),
+        r.output.into(),
+        r.src_mask.into(),
+        r.dst_mask.into(),
+        r.src_as.into(),
+        r.dst_as.into(),
+        r.tcp_flags.into(),
+        r.direction.into(),
+        r.bytes.into(),
+        r.packets.into(),
+        u128::from(r.first_ms as u32),
+        u128::from(r.last_ms as u32),
+        (boot_unix_ms + r.first_ms).into(),
+        (boot_unix_ms + r.last_ms).into(),
+        r.end_reason.into(),
+    ];
+    for (i, v) in values.iter().enumerate() {
+        wide[i * 16..i * 16 + 16].copy_from_slice(&v.to_be_bytes());
+    }
+}
+
+/// A template's data fields as copies out of a record's slots: each field's bytes are the
+/// last `len` of its slot. Each copy moves a fixed 16 bytes and the next field overwrites
+/// what went past its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gather {
+    /// Where each field's bytes start among the slots, and its length.
+    copies: Vec<(usize, usize)>,
+    len: usize,
+    wide: Box<[u8; WIDE]>,
+}
+
+impl Gather {
+    pub fn new(fields: &[Field]) -> Gather {
+        let copies = fields
+            .iter()
+            .map(|f| {
+                let len = usize::from(f.len);
+                assert!(len <= 16, "field {} of {len} bytes", f.ie);
+                (slot(f.ie) * 16 + 16 - len, len)
+            })
+            .collect();
+        Gather {
+            copies,
+            len: record_len(fields),
+            wide: Box::new([0; WIDE]),
         }
-        ie::BGP_SOURCE_AS_NUMBER => r.src_as.into(),
-        ie::BGP_DESTINATION_AS_NUMBER => r.dst_as.into(),
-        ie::TCP_CONTROL_BITS => r.tcp_flags.into(),
-        ie::FLOW_DIRECTION => r.direction.into(),
-        ie::OCTET_DELTA_COUNT => r.bytes.into(),
-        ie::PACKET_DELTA_COUNT => r.packets.into(),
-        ie::FLOW_START_SYS_UP_TIME => u128::from(r.first_ms as u32),
-        ie::FLOW_END_SYS_UP_TIME => u128::from(r.last_ms as u32),
-        ie::FLOW_START_MILLISECONDS => (boot_unix_ms + r.first_ms).into(),
-        ie::FLOW_END_MILLISECONDS => (boot_unix_ms + r.last_ms).into(),
-        ie::FLOW_END_REASON => r.end_reason.into(),
-        // MPLS labels, MAC addresses, VLAN: flowsh meters IP packets without them.
-        _ => 0,
-    };
-    put(out, v, field.len);
+    }
+
+    /// Appends the data records of `records`; how many.
+    pub fn write<'a>(
+        &mut self,
+        records: impl Iterator<Item = &'a ExportRecord>,
+        n: usize,
+        boot_unix_ms: u64,
+        out: &mut Vec<u8>,
+    ) -> usize {
+        let start = out.len();
+        out.resize(start + n * self.len + 16, 0);
+        let mut at = start;
+        let mut written = 0;
+        for r in records.take(n) {
+            fill(&mut self.wide, r, boot_unix_ms);
+            for &(from, len) in &self.copies {
+                out[at..at + 16].copy_from_slice(&self.wide[from..from + 16]);
+                at += len;
+            }
+            written += 1;
+        }
+        out.truncate(at);
+        written
+    }
 }
 
 /// Writes the options data record.

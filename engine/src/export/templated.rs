@@ -7,7 +7,7 @@ use flowsh_grammar::model::{Refresh, TemplateKind};
 
 use super::record::ExportRecord;
 use super::template::{
-    Dialect, Field, OptionValues, data_fields, option_fields, record_len, write, write_options,
+    Dialect, Field, Gather, OptionValues, data_fields, option_fields, record_len, write_options,
 };
 
 /// UDP payload that keeps a datagram within a 1500-byte path MTU (IPv4 + UDP headers).
@@ -21,6 +21,7 @@ pub struct Templated {
     pub data_id: u16,
     pub options_id: u16,
     fields: Vec<Field>,
+    gather: Gather,
     scope: Vec<Field>,
     options: Vec<Field>,
     pub option_values: OptionValues,
@@ -54,12 +55,14 @@ pub struct Layout {
 impl Templated {
     pub fn new(l: &Layout) -> Templated {
         let (scope, options) = option_fields(l.dialect);
+        let fields = data_fields(&l.kind, l.dialect);
         Templated {
             dialect: l.dialect,
             domain: l.domain,
             data_id: l.data_id,
             options_id: l.options_id,
-            fields: data_fields(&l.kind, l.dialect),
+            gather: Gather::new(&fields),
+            fields,
             scope,
             options,
             option_values: l.option_values,
@@ -149,15 +152,10 @@ impl Templated {
         }
         let len = self.record_len().max(1);
         let room = MAX_PAYLOAD.saturating_sub(out.len() + 4 + 3) / len;
-        let n = available.min(room);
+        let mut n = available.min(room);
         if n > 0 {
             let at = self.set_start(out, self.data_id);
-            out.reserve(n * len);
-            for r in records.take(n) {
-                for &field in &self.fields {
-                    write(field, r, boot_unix_ms, out);
-                }
-            }
+            n = self.gather.write(records, n, boot_unix_ms, out);
             self.set_end(out, at);
             count += n as u32;
         }

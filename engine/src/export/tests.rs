@@ -551,3 +551,82 @@ fn a_path_that_refuses_batches_gets_the_datagrams_one_by_one() {
     );
     assert_eq!(got.iter().map(|d| d.1).sum::<usize>(), 5000, "every record");
 }
+
+/// A field's value read the plain way: the record's number for its information element.
+fn plain_value(ie: u16, r: &ExportRecord, boot_unix_ms: u64) -> u128 {
+    use super::template::ie;
+    match ie {
+        ie::SOURCE_IPV4_ADDRESS | ie::SOURCE_IPV6_ADDRESS => r.src,
+        ie::DESTINATION_IPV4_ADDRESS | ie::DESTINATION_IPV6_ADDRESS => r.dst,
+        ie::IP_NEXT_HOP_IPV4_ADDRESS | ie::IP_NEXT_HOP_IPV6_ADDRESS => r.next_hop,
+        ie::PROTOCOL_IDENTIFIER => r.protocol.into(),
+        ie::IP_CLASS_OF_SERVICE => r.tos.into(),
+        ie::SOURCE_TRANSPORT_PORT => r.src_port.into(),
+        ie::DESTINATION_TRANSPORT_PORT => r.dst_port.into(),
+        ie::ICMP_TYPE_CODE_IPV4 | ie::ICMP_TYPE_CODE_IPV6 => r.icmp_type_code().into(),
+        ie::INGRESS_INTERFACE => r.input.into(),
+        ie::EGRESS_INTERFACE => r.output.into(),
+        ie::SOURCE_IPV4_PREFIX_LENGTH | ie::SOURCE_IPV6_PREFIX_LENGTH => r.src_mask.into(),
+        ie::DESTINATION_IPV4_PREFIX_LENGTH | ie::DESTINATION_IPV6_PREFIX_LENGTH => {
+            r.dst_mask.into()
+        }
+        ie::BGP_SOURCE_AS_NUMBER => r.src_as.into(),
+        ie::BGP_DESTINATION_AS_NUMBER => r.dst_as.into(),
+        ie::TCP_CONTROL_BITS => r.tcp_flags.into(),
+        ie::FLOW_DIRECTION => r.direction.into(),
+        ie::OCTET_DELTA_COUNT => r.bytes.into(),
+        ie::PACKET_DELTA_COUNT => r.packets.into(),
+        ie::FLOW_START_SYS_UP_TIME => u128::from(r.first_ms as u32),
+        ie::FLOW_END_SYS_UP_TIME => u128::from(r.last_ms as u32),
+        ie::FLOW_START_MILLISECONDS => (boot_unix_ms + r.first_ms).into(),
+        ie::FLOW_END_MILLISECONDS => (boot_unix_ms + r.last_ms).into(),
+        ie::FLOW_END_REASON => r.end_reason.into(),
+        _ => 0,
+    }
+}
+
+#[test]
+fn every_field_of_every_template_kind_carries_its_value() {
+    use super::template::{Gather, data_fields, record_len};
+    let kinds = [
+        TemplateKind::Ipv4,
+        TemplateKind::Ipv6,
+        TemplateKind::Mpls {
+            label_positions: vec![1, 2, 3],
+        },
+        TemplateKind::MplsIpv4 {
+            label_positions: vec![1, 2],
+        },
+        TemplateKind::Bridge,
+    ];
+    let boot = 1_767_268_800_000;
+    let mut records: Vec<ExportRecord> = (0..3).map(|i| record(i, i == 1)).collect();
+    records[2].tcp_flags = 0x1b;
+    records[2].next_hop = 0x0a00_0001;
+    records[2].src_mask = 24;
+    records[2].direction = 1;
+    for d in [Dialect::V9, Dialect::Ipfix] {
+        for kind in &kinds {
+            let fields = data_fields(kind, d);
+            let mut out = vec![0xee; 5];
+            let n = Gather::new(&fields).write(records.iter(), 3, boot, &mut out);
+            assert_eq!(n, 3);
+            assert_eq!(out.len(), 5 + 3 * record_len(&fields), "{kind:?}");
+            assert_eq!(out[..5], [0xee; 5], "what was there stays");
+            let mut at = 5;
+            for r in &records {
+                for f in &fields {
+                    let len = usize::from(f.len);
+                    let want = plain_value(f.ie, r, boot).to_be_bytes();
+                    assert_eq!(
+                        out[at..at + len],
+                        want[16 - len..],
+                        "{kind:?} {d:?} ie {}",
+                        f.ie
+                    );
+                    at += len;
+                }
+            }
+        }
+    }
+}
