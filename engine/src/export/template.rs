@@ -223,40 +223,67 @@ fn put(out: &mut Vec<u8>, v: u128, len: u16) {
     }
 }
 
-/// A record's values, each as a big-endian 16-byte slot (zero-extended), in slot order: a
-/// template's fields are copies out of them (see [`Gather`]), with no branch per field.
-pub const SLOTS: usize = 24;
-/// The slot of a value no record carries (MPLS labels, MAC addresses, VLAN: flowsh meters IP
-/// packets without them): zeros.
-const ZERO: usize = 0;
+/// A record's values, each as a big-endian 16-byte slot (zero-extended): a template's fields
+/// are copies out of them (see [`Gather`]), with no branch per field.
+#[derive(Clone, Copy)]
+enum Slot {
+    /// A value no record carries (MPLS labels, MAC addresses, VLAN: flowsh meters IP packets
+    /// without them): zeros.
+    Zero,
+    Src,
+    Dst,
+    NextHop,
+    Tos,
+    Protocol,
+    SrcPort,
+    DstPort,
+    IcmpTypeCode,
+    Input,
+    Output,
+    SrcMask,
+    DstMask,
+    SrcAs,
+    DstAs,
+    TcpFlags,
+    Direction,
+    Bytes,
+    Packets,
+    FirstUptime,
+    LastUptime,
+    FirstUnixMs,
+    LastUnixMs,
+    EndReason,
+}
+
+const SLOTS: usize = Slot::EndReason as usize + 1;
 
 /// The slot an information element reads.
-fn slot(ie: u16) -> usize {
+fn slot(ie: u16) -> Slot {
     match ie {
-        ie::SOURCE_IPV4_ADDRESS | ie::SOURCE_IPV6_ADDRESS => 1,
-        ie::DESTINATION_IPV4_ADDRESS | ie::DESTINATION_IPV6_ADDRESS => 2,
-        ie::IP_NEXT_HOP_IPV4_ADDRESS | ie::IP_NEXT_HOP_IPV6_ADDRESS => 3,
-        ie::IP_CLASS_OF_SERVICE => 4,
-        ie::PROTOCOL_IDENTIFIER => 5,
-        ie::SOURCE_TRANSPORT_PORT => 6,
-        ie::DESTINATION_TRANSPORT_PORT => 7,
-        ie::ICMP_TYPE_CODE_IPV4 | ie::ICMP_TYPE_CODE_IPV6 => 8,
-        ie::INGRESS_INTERFACE => 9,
-        ie::EGRESS_INTERFACE => 10,
-        ie::SOURCE_IPV4_PREFIX_LENGTH | ie::SOURCE_IPV6_PREFIX_LENGTH => 11,
-        ie::DESTINATION_IPV4_PREFIX_LENGTH | ie::DESTINATION_IPV6_PREFIX_LENGTH => 12,
-        ie::BGP_SOURCE_AS_NUMBER => 13,
-        ie::BGP_DESTINATION_AS_NUMBER => 14,
-        ie::TCP_CONTROL_BITS => 15,
-        ie::FLOW_DIRECTION => 16,
-        ie::OCTET_DELTA_COUNT => 17,
-        ie::PACKET_DELTA_COUNT => 18,
-        ie::FLOW_START_SYS_UP_TIME => 19,
-        ie::FLOW_END_SYS_UP_TIME => 20,
-        ie::FLOW_START_MILLISECONDS => 21,
-        ie::FLOW_END_MILLISECONDS => 22,
-        ie::FLOW_END_REASON => 23,
-        _ => ZERO,
+        ie::SOURCE_IPV4_ADDRESS | ie::SOURCE_IPV6_ADDRESS => Slot::Src,
+        ie::DESTINATION_IPV4_ADDRESS | ie::DESTINATION_IPV6_ADDRESS => Slot::Dst,
+        ie::IP_NEXT_HOP_IPV4_ADDRESS | ie::IP_NEXT_HOP_IPV6_ADDRESS => Slot::NextHop,
+        ie::IP_CLASS_OF_SERVICE => Slot::Tos,
+        ie::PROTOCOL_IDENTIFIER => Slot::Protocol,
+        ie::SOURCE_TRANSPORT_PORT => Slot::SrcPort,
+        ie::DESTINATION_TRANSPORT_PORT => Slot::DstPort,
+        ie::ICMP_TYPE_CODE_IPV4 | ie::ICMP_TYPE_CODE_IPV6 => Slot::IcmpTypeCode,
+        ie::INGRESS_INTERFACE => Slot::Input,
+        ie::EGRESS_INTERFACE => Slot::Output,
+        ie::SOURCE_IPV4_PREFIX_LENGTH | ie::SOURCE_IPV6_PREFIX_LENGTH => Slot::SrcMask,
+        ie::DESTINATION_IPV4_PREFIX_LENGTH | ie::DESTINATION_IPV6_PREFIX_LENGTH => Slot::DstMask,
+        ie::BGP_SOURCE_AS_NUMBER => Slot::SrcAs,
+        ie::BGP_DESTINATION_AS_NUMBER => Slot::DstAs,
+        ie::TCP_CONTROL_BITS => Slot::TcpFlags,
+        ie::FLOW_DIRECTION => Slot::Direction,
+        ie::OCTET_DELTA_COUNT => Slot::Bytes,
+        ie::PACKET_DELTA_COUNT => Slot::Packets,
+        ie::FLOW_START_SYS_UP_TIME => Slot::FirstUptime,
+        ie::FLOW_END_SYS_UP_TIME => Slot::LastUptime,
+        ie::FLOW_START_MILLISECONDS => Slot::FirstUnixMs,
+        ie::FLOW_END_MILLISECONDS => Slot::LastUnixMs,
+        ie::FLOW_END_REASON => Slot::EndReason,
+        _ => Slot::Zero,
     }
 }
 
@@ -266,35 +293,34 @@ const WIDE: usize = SLOTS * 16 + 16;
 /// Writes a record's values into their slots.
 #[inline]
 fn fill(wide: &mut [u8; WIDE], r: &ExportRecord, boot_unix_ms: u64) {
-    let values: [u128; SLOTS] = [
-        0,
-        r.src,
-        r.dst,
-        r.next_hop,
-        r.tos.into(),
-        r.protocol.into(),
-        r.src_port.into(),
-        r.dst_port.into(),
-        r.icmp_type_code().into(),
-        r.input.into(),
-        r.output.into(),
-        r.src_mask.into(),
-        r.dst_mask.into(),
-        r.src_as.into(),
-        r.dst_as.into(),
-        r.tcp_flags.into(),
-        r.direction.into(),
-        r.bytes.into(),
-        r.packets.into(),
-        u128::from(r.first_ms as u32),
-        u128::from(r.last_ms as u32),
-        (boot_unix_ms + r.first_ms).into(),
-        (boot_unix_ms + r.last_ms).into(),
-        r.end_reason.into(),
-    ];
-    for (i, v) in values.iter().enumerate() {
-        wide[i * 16..i * 16 + 16].copy_from_slice(&v.to_be_bytes());
-    }
+    let mut put = |s: Slot, v: u128| {
+        let at = s as usize * 16;
+        wide[at..at + 16].copy_from_slice(&v.to_be_bytes());
+    };
+    put(Slot::Zero, 0);
+    put(Slot::Src, r.src);
+    put(Slot::Dst, r.dst);
+    put(Slot::NextHop, r.next_hop);
+    put(Slot::Tos, r.tos.into());
+    put(Slot::Protocol, r.protocol.into());
+    put(Slot::SrcPort, r.src_port.into());
+    put(Slot::DstPort, r.dst_port.into());
+    put(Slot::IcmpTypeCode, r.icmp_type_code().into());
+    put(Slot::Input, r.input.into());
+    put(Slot::Output, r.output.into());
+    put(Slot::SrcMask, r.src_mask.into());
+    put(Slot::DstMask, r.dst_mask.into());
+    put(Slot::SrcAs, r.src_as.into());
+    put(Slot::DstAs, r.dst_as.into());
+    put(Slot::TcpFlags, r.tcp_flags.into());
+    put(Slot::Direction, r.direction.into());
+    put(Slot::Bytes, r.bytes.into());
+    put(Slot::Packets, r.packets.into());
+    put(Slot::FirstUptime, u128::from(r.first_ms as u32));
+    put(Slot::LastUptime, u128::from(r.last_ms as u32));
+    put(Slot::FirstUnixMs, (boot_unix_ms + r.first_ms).into());
+    put(Slot::LastUnixMs, (boot_unix_ms + r.last_ms).into());
+    put(Slot::EndReason, r.end_reason.into());
 }
 
 /// A template's data fields as copies out of a record's slots: each field's bytes are the
@@ -315,7 +341,7 @@ impl Gather {
             .map(|f| {
                 let len = usize::from(f.len);
                 assert!(len <= 16, "field {} of {len} bytes", f.ie);
-                (slot(f.ie) * 16 + 16 - len, len)
+                (slot(f.ie) as usize * 16 + 16 - len, len)
             })
             .collect();
         Gather {
