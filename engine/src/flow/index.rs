@@ -86,7 +86,7 @@ impl Index {
     }
 
     /// The position `eq` accepts among those stored under `hash`.
-    #[inline]
+    #[inline(always)]
     pub fn find(&self, hash: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
         let slots = self.store.slots();
         if slots.is_empty() {

@@ -169,7 +169,7 @@ impl<A: FlowAddr> FlowTable<A> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn apply(&mut self, p: Pending<A>, export: &mut impl FnMut(FlowRecord<A>)) {
         let Pending {
             key,

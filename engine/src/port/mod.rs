@@ -2,6 +2,7 @@
 //! (a TUN device, IP packets), `tap:NAME` (a TAP device, Ethernet frames), `pcap:FILE` (replay a capture), `pcap-out:FILE` (record what
 //! leaves), and in-memory queues for tests.
 
+mod block;
 mod device;
 mod memory;
 mod pcap;

@@ -12,6 +12,7 @@ use pcap_file::{DataLink, Endianness, TsResolution};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use super::block::BlockWriter;
 use super::{Port, PortSender, Rx};
 
 fn io_err(e: pcap_file::PcapError) -> io::Error {
@@ -378,7 +379,7 @@ impl std::fmt::Debug for PcapOut {
 }
 
 /// A new raw-IP capture file with nanosecond stamps.
-fn raw_ip_writer(path: &Path) -> io::Result<PcapWriter<BufWriter<File>>> {
+fn raw_ip_writer<W: io::Write>(file: W) -> io::Result<PcapWriter<W>> {
     let header = PcapHeader {
         datalink: DataLink::RAW,
         ts_resolution: TsResolution::NanoSecond,
@@ -386,12 +387,12 @@ fn raw_ip_writer(path: &Path) -> io::Result<PcapWriter<BufWriter<File>>> {
         endianness: Endianness::native(),
         ..PcapHeader::default()
     };
-    PcapWriter::with_header(BufWriter::new(File::create(path)?), header).map_err(io_err)
+    PcapWriter::with_header(file, header).map_err(io_err)
 }
 
 impl PcapOut {
     pub fn create(path: &Path) -> io::Result<PcapOut> {
-        let writer = raw_ip_writer(path)?;
+        let writer = raw_ip_writer(BufWriter::new(File::create(path)?))?;
         Ok(PcapOut {
             path: path.to_path_buf(),
             recorder: Arc::new(Recorder {
@@ -452,7 +453,7 @@ impl Drop for Recorder {
 
 /// A raw-IP capture written packet by packet (the capture generator streams into it).
 pub struct CaptureWriter {
-    writer: PcapWriter<BufWriter<File>>,
+    writer: PcapWriter<BlockWriter>,
 }
 
 impl std::fmt::Debug for CaptureWriter {
@@ -464,7 +465,7 @@ impl std::fmt::Debug for CaptureWriter {
 impl CaptureWriter {
     pub fn create(path: &Path) -> io::Result<CaptureWriter> {
         Ok(CaptureWriter {
-            writer: raw_ip_writer(path)?,
+            writer: raw_ip_writer(BlockWriter::new(File::create(path)?))?,
         })
     }
 
