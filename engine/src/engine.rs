@@ -21,7 +21,7 @@ use crate::l2::{self, Neighbors, Received, Resolution};
 use crate::port::{self, Backend, MAX_PACKET, Port, PortError, PortSender, Rx};
 
 /// Packets read from one port before the next port gets its turn.
-const BATCH: usize = 64;
+const BATCH: usize = 256;
 /// How long an idle worker waits for packets before looking at its control channel again.
 const IDLE_WAIT_MS: i32 = 20;
 
