@@ -481,6 +481,11 @@ mod tests {
     }
 
     /// The neighbor discovery message in a frame, and the IPv6 header's addresses and hop limit.
+    /// The destination MAC of an Ethernet frame.
+    fn dst_mac(frame: &[u8]) -> [u8; 6] {
+        EthernetFrame::new_checked(frame).unwrap().dst_addr().0
+    }
+
     fn nd_of(frame: &[u8]) -> (NdiscRepr<'_>, Ipv6Addr, Ipv6Addr, u8) {
         let f = EthernetFrame::new_checked(frame).unwrap();
         assert_eq!(f.ethertype(), EthernetProtocol::Ipv6);
@@ -539,13 +544,7 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(
-            EthernetFrame::new_checked(&request[..])
-                .unwrap()
-                .dst_addr()
-                .0,
-            [0xff; 6]
-        );
+        assert_eq!(dst_mac(&request), [0xff; 6]);
         assert_eq!(
             n.resolve(&[0x45; 20], v4("10.0.0.9"), v4("10.0.0.1")),
             Resolution::Held(None)
@@ -566,13 +565,7 @@ mod tests {
         ));
         let frames = n.release(v4("10.0.0.9"));
         assert_eq!(frames.len(), 2);
-        assert_eq!(
-            EthernetFrame::new_checked(&frames[0][..])
-                .unwrap()
-                .dst_addr()
-                .0,
-            HOST
-        );
+        assert_eq!(dst_mac(&frames[0]), HOST);
         assert!(matches!(
             n.resolve(&[0x45; 20], v4("10.0.0.9"), v4("10.0.0.1")),
             Resolution::Frame(_)
@@ -646,10 +639,7 @@ mod tests {
             panic!()
         };
         assert_eq!(learned, Some(IpAddr::V6(v6("2001:db8::9"))));
-        assert_eq!(
-            EthernetFrame::new_checked(&na[..]).unwrap().dst_addr().0,
-            HOST
-        );
+        assert_eq!(dst_mac(&na), HOST);
         let (repr, src, dst, hops) = nd_of(&na);
         assert_eq!(
             (src, dst, hops),
@@ -785,13 +775,7 @@ mod tests {
         n.receive(&reply(moved), |_| false);
         let frames = n.release(v4("10.0.0.9"));
         assert_eq!(frames.len(), 1);
-        assert_eq!(
-            EthernetFrame::new_checked(&frames[0][..])
-                .unwrap()
-                .dst_addr()
-                .0,
-            moved
-        );
+        assert_eq!(dst_mac(&frames[0]), moved);
         // Any word from the neighbor (its own request here) restarts the timer.
         n.set_now(1_000 + 2 * AGING_MS - 1);
         let ask = arp(
@@ -806,10 +790,7 @@ mod tests {
         let Resolution::Frame(f) = to(&mut n) else {
             panic!("heard from within the aging time")
         };
-        assert_eq!(
-            EthernetFrame::new_checked(&f[..]).unwrap().dst_addr().0,
-            moved
-        );
+        assert_eq!(dst_mac(&f), moved);
     }
 
     #[test]
