@@ -868,10 +868,12 @@ impl Engine {
             .name("flowsh-export".into())
             .spawn(move || exporter.run(export_rx))
             .expect("the export thread starts");
+        let (count, allowed) = (channels.len(), crate::pin::allowed_cpus());
         let workers = channels
             .into_iter()
             .enumerate()
             .map(|(id, (tx, rx))| {
+                let cpu = crate::pin::cpu_for(id, count, &allowed);
                 let worker = Worker {
                     id,
                     dp: Dataplane::new(Arc::new(Compiled::default())),
@@ -889,7 +891,13 @@ impl Engine {
                 };
                 let handle = std::thread::Builder::new()
                     .name(format!("flowsh-worker-{id}"))
-                    .spawn(move || worker.run(rx))
+                    .spawn(move || {
+                        if let Some(cpu) = cpu {
+                            // Refused (a CPU taken away meanwhile): the scheduler places it.
+                            let _ = crate::pin::bind_current_thread(cpu);
+                        }
+                        worker.run(rx)
+                    })
                     .expect("a worker thread starts");
                 (tx, Some(handle))
             })
@@ -1365,6 +1373,44 @@ mod tests {
             unreachable.error.as_deref(),
             Some("no route to host 192.0.2.1")
         );
+    }
+
+    /// The CPUs the threads of this process named `name` are bound to (`Cpus_allowed_list`).
+    fn cpus_of_threads(name: &str) -> Vec<String> {
+        let tasks = std::fs::read_dir("/proc/self/task").expect("/proc is mounted");
+        tasks
+            .flatten()
+            .filter(|t| {
+                std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == name)
+            })
+            .filter_map(|t| std::fs::read_to_string(t.path().join("status")).ok())
+            .filter_map(|status| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+                    .map(|l| l.trim().to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn two_workers_run_on_cpus_of_their_own() {
+        let allowed = crate::pin::allowed_cpus();
+        assert!(
+            allowed.len() >= 2,
+            "this test needs two CPUs to bind two workers to; the process may use {allowed:?}"
+        );
+        let e = Engine::with_workers(2);
+        // A snapshot is answered by every worker, each bound before it reads anything.
+        assert_eq!(e.snapshot().workers, 2);
+        // Other tests' engines run in this process too: this one's workers are among these.
+        for (worker, cpu) in allowed.iter().take(2).enumerate() {
+            let bound = cpus_of_threads(&format!("flowsh-worker-{worker}"));
+            assert!(
+                bound.contains(&cpu.to_string()),
+                "worker {worker} bound to CPU {cpu}: {bound:?}"
+            );
+        }
     }
 
     #[test]

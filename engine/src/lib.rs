@@ -14,6 +14,7 @@ pub mod jflow;
 pub mod l2;
 pub mod mirror;
 pub mod packet;
+pub mod pin;
 pub mod port;
 pub mod route;
 pub mod sampling;
