@@ -116,11 +116,51 @@ impl<K: Copy + Ord + TryFrom<u128> + Default> Lpm<K> {
     }
 }
 
+/// A /16 block of IPv4 addresses that holds more than one piece: searched.
+const SEARCH: u32 = u32::MAX - 1;
+
+/// IPv4 longest-prefix match with a first step by the top 16 bits of the address: a block no
+/// piece boundary crosses has its route (or none) in one table entry, and only a block that
+/// holds prefixes longer than /16 is searched. 256 KB, built in one sweep over the pieces; a
+/// lookup was a search of every piece (73 instructions a packet on `examples/jflow-bench.conf`).
+#[derive(Debug, Clone, Default)]
+struct V4Lpm {
+    top: Vec<u32>,
+    pieces: Lpm<u32>,
+}
+
+impl V4Lpm {
+    fn build(prefixes: &[(u128, u8, usize)]) -> V4Lpm {
+        let pieces: Lpm<u32> = Lpm::build(prefixes, 32);
+        let mut top = vec![SEARCH; 1 << 16];
+        let intervals: Vec<(u32, u32)> = pieces.map.intervals().collect();
+        for (i, &(start, route)) in intervals.iter().enumerate() {
+            let last = intervals.get(i + 1).map_or(u32::MAX, |&(next, _)| next - 1);
+            // The blocks wholly inside [start, last].
+            let first_block = (start >> 16) + u32::from(start & 0xffff != 0);
+            let end_block = (last >> 16) + u32::from(last & 0xffff == 0xffff);
+            for b in first_block..end_block {
+                top[b as usize] = route;
+            }
+        }
+        V4Lpm { top, pieces }
+    }
+
+    #[inline]
+    fn lookup(&self, addr: u32) -> Option<usize> {
+        match self.top.get((addr >> 16) as usize) {
+            Some(&SEARCH) | None => self.pieces.lookup(addr),
+            Some(&NONE) => None,
+            Some(&r) => Some(r as usize),
+        }
+    }
+}
+
 /// The routing table of both families.
 #[derive(Debug, Clone, Default)]
 pub struct RouteTable {
     pub routes: Vec<Route>,
-    v4: Lpm<u32>,
+    v4: V4Lpm,
     v6: Lpm<u128>,
 }
 
@@ -257,7 +297,7 @@ impl RouteTable {
                 p6.push((net, len, i));
             }
         }
-        table.v4 = Lpm::build(&p4, 32);
+        table.v4 = V4Lpm::build(&p4);
         table.v6 = Lpm::build(&p6, 128);
         table
     }
@@ -335,6 +375,12 @@ mod tests {
     }
 
     proptest::proptest! {
+        // A failure shrinks for a bounded time (unbounded, a wrong direct table kept it going
+        // for minutes).
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            max_shrink_iters: 2048,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
         #[test]
         fn interval_lpm_agrees_with_brute_force(
             prefixes in proptest::collection::vec((proptest::prelude::any::<u32>(), 0u8..=32), 0..40),
@@ -349,6 +395,13 @@ mod tests {
                 })
                 .collect();
             let lpm: Lpm<u32> = Lpm::build(&ps, 32);
+            let direct = V4Lpm::build(&ps);
+            // Probes on both sides of every boundary as well as anywhere.
+            let edges = ps.iter().flat_map(|&(start, len, _)| {
+                let last = start as u32 | if len == 32 { 0 } else { u32::MAX >> len };
+                [start as u32, (start as u32).wrapping_sub(1), last, last.wrapping_add(1)]
+            });
+            let probes: Vec<u32> = probes.iter().copied().chain(edges).collect();
             for &v in &probes {
                 // Most specific containing prefix; among equal ones the table keeps one.
                 let best = ps
@@ -361,6 +414,7 @@ mod tests {
                     .max();
                 let got = lpm.lookup(v).map(|r| ps[r].1);
                 proptest::prop_assert_eq!(got, best);
+                proptest::prop_assert_eq!(direct.lookup(v), lpm.lookup(v), "address {}", v);
             }
         }
     }

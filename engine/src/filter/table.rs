@@ -116,6 +116,11 @@ impl<K: Copy + Ord + TryFrom<u128> + Default> IntervalMap<K> {
         self.starts.len()
     }
 
+    /// Each interval's first value and its value, in order.
+    pub fn intervals(&self) -> impl Iterator<Item = (K, u32)> + '_ {
+        self.starts.iter().copied().zip(self.sets.iter().copied())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.starts.is_empty()
     }
