@@ -390,11 +390,18 @@ impl Worker {
 
     /// Sends an IP packet out of `unit`: as it is on IP ports, framed (after ARP if needed) on
     /// Ethernet ports, towards `next_hop` or else the packet's destination.
+    /// Sends a packet out of `unit`'s port; counted as not sent when no port is bound to it
+    /// (decided here, inline: a replay sends most packets to such units).
+    #[inline(always)]
     fn send(&mut self, unit: u16, packet: &[u8], next_hop: Option<std::net::IpAddr>) {
-        let Some(t) = self.unit_tx.get(usize::from(unit)).copied().flatten() else {
-            self.dp.count_not_sent(unit, DropReason::PortDown);
-            return;
-        };
+        match self.unit_tx.get(usize::from(unit)).copied().flatten() {
+            Some(t) => self.send_by(t, unit, packet, next_hop),
+            None => self.dp.count_not_sent(unit, DropReason::PortDown),
+        }
+    }
+
+    /// Sends a packet out of unit `unit` by transmit port `t`.
+    fn send_by(&mut self, t: usize, unit: u16, packet: &[u8], next_hop: Option<std::net::IpAddr>) {
         // Borrowed, not cloned: this runs for every forwarded packet.
         let port = &self.tx[t];
         let Some(sender) = port.sender.as_deref() else {

@@ -339,6 +339,11 @@ impl Port for PcapIn {
             return self.release(buf, len, time_ns);
         }
         match self.next_ip(buf)? {
+            // Not paced (a replay as fast as it goes): no call for the pacing.
+            Some((len, time_ns)) if self.pace.is_none() => Ok(Rx::Packet {
+                len,
+                time_ns: Some(time_ns),
+            }),
             Some((len, time_ns)) => self.release(buf, len, time_ns),
             None => Ok(Rx::Closed),
         }
