@@ -27,7 +27,7 @@ const TTL: u8 = 64;
 
 /// Decrements TTL / hop limit in place, updating the IPv4 checksum incrementally
 /// (RFC 1141: the TTL is the high byte of its 16-bit word, so the sum grows by 0x0100).
-#[inline]
+#[inline(always)]
 pub fn decrement_ttl(buf: &mut [u8], family: Family) {
     match family {
         Family::V4 => {

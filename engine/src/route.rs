@@ -146,13 +146,19 @@ impl V4Lpm {
         V4Lpm { top, pieces }
     }
 
-    #[inline]
+    #[inline(always)]
     fn lookup(&self, addr: u32) -> Option<usize> {
         match self.top.get((addr >> 16) as usize) {
-            Some(&SEARCH) | None => self.pieces.lookup(addr),
+            Some(&SEARCH) | None => self.search(addr),
             Some(&NONE) => None,
             Some(&r) => Some(r as usize),
         }
+    }
+
+    /// The search, out of line: the first step inlines into the packet path without it.
+    #[inline(never)]
+    fn search(&self, addr: u32) -> Option<usize> {
+        self.pieces.lookup(addr)
     }
 }
 
@@ -303,7 +309,7 @@ impl RouteTable {
     }
 
     /// The active route for an address (IPv4 as a number in the low 32 bits).
-    #[inline]
+    #[inline(always)]
     pub fn lookup(&self, dst: u128, v4: bool) -> Option<&Route> {
         let i = if v4 {
             self.v4.lookup(dst as u32)
