@@ -20,21 +20,13 @@ cd "$(dirname "$0")/.."
 FLOWS="${FLOWS:-1000 100000 1000000}"
 PACKETS="${PACKETS:-4000000}"
 RUNS="${RUNS:-3}"
-WORK="${BENCH_DIR:-/tmp/flowsh-bench}"
-mkdir -p "$WORK"
-
-need() {
-    command -v "$1" >/dev/null && return
-    echo "installing $2 (for $1)" >&2
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-}
+. bench/common.sh
 need nfpcapd nfdump
 need nfcapd nfdump
 need pmacctd pmacct
 [ -x /usr/bin/time ] || need /usr/bin/time time
 
-cargo build --release -q -p flowsh
-FLOWSH="${CARGO_TARGET_DIR:-target}/release/flowsh"
+build_flowsh
 # Collectors may get a million records in a burst.
 sysctl -qw net.core.rmem_max=268435456 2>/dev/null || true
 

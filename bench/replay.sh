@@ -15,15 +15,9 @@ cd "$(dirname "$0")/.."
 FLOWS="${FLOWS:-1000 100000 1000000}"
 PACKETS="${PACKETS:-4000000}"
 RUNS="${RUNS:-15}"
-WORK="${BENCH_DIR:-/tmp/flowsh-bench}"
-mkdir -p "$WORK"
-
-if ! command -v hyperfine >/dev/null; then
-    echo "installing hyperfine" >&2
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null
-fi
-cargo build --release -q -p flowsh
-FLOWSH="$(realpath "${CARGO_TARGET_DIR:-target}/release/flowsh")"
+. bench/common.sh
+need hyperfine hyperfine
+build_flowsh
 
 printf '%-9s %-8s %-16s %-6s %-8s %-6s %-7s %-6s %s\n' flows workers "wall (mean ± σ)" Mpps median \
     Mpps min Mpps "x 1 worker (means, medians, mins)"

@@ -16,11 +16,9 @@ SECONDS_EACH="${SECONDS_EACH:-5}"
 STREAMS="${STREAMS:-1}"
 H1=fb-h1 H2=fb-h2 R=fb-r T1=fbt-h1 T2=fbt-h2
 
-command -v iperf3 >/dev/null || {
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iperf3 >/dev/null
-}
-cargo build --release -q -p flowsh
-FLOWSH="${CARGO_TARGET_DIR:-target}/release/flowsh"
+. bench/common.sh
+need iperf3 iperf3
+build_flowsh
 
 in_ns() { ip netns exec "$1" "${@:2}"; }
 cleanup() {
