@@ -388,10 +388,8 @@ impl Worker {
         true
     }
 
-    /// Sends an IP packet out of `unit`: as it is on IP ports, framed (after ARP if needed) on
-    /// Ethernet ports, towards `next_hop` or else the packet's destination.
-    /// Sends a packet out of `unit`'s port; counted as not sent when no port is bound to it
-    /// (decided here, inline: a replay sends most packets to such units).
+    /// Sends an IP packet out of `unit`'s port; counted as not sent when no port is bound to
+    /// it (decided here, inline: a replay sends most packets to such units).
     #[inline(always)]
     fn send(&mut self, unit: u16, packet: &[u8], next_hop: Option<std::net::IpAddr>) {
         match self.unit_tx.get(usize::from(unit)).copied().flatten() {
@@ -400,7 +398,9 @@ impl Worker {
         }
     }
 
-    /// Sends a packet out of unit `unit` by transmit port `t`.
+    /// Sends an IP packet out of `unit` by transmit port `t`: as it is on IP ports, framed
+    /// (after ARP if needed) on Ethernet ports, towards `next_hop` or else the packet's
+    /// destination.
     fn send_by(&mut self, t: usize, unit: u16, packet: &[u8], next_hop: Option<std::net::IpAddr>) {
         // Borrowed, not cloned: this runs for every forwarded packet.
         let port = &self.tx[t];

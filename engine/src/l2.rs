@@ -214,9 +214,8 @@ impl Neighbors {
         if self.table.len() >= MAX_NEIGHBORS && !self.table.contains_key(&neighbor) {
             // Full (a link of many hosts, or forged ARP): aged entries go; if none has aged,
             // a new neighbor is not learned from its own messages (it is still resolved when
-            // a packet is sent to it).
-            // The sweep runs only once an entry can have aged: forged ARP from new hosts on a
-            // full table costs a lookup each, not a walk of the table.
+            // a packet is sent to it). The sweep runs only once an entry can have aged: forged
+            // ARP from new hosts on a full table costs a lookup each, not a walk of the table.
             if self.now >= self.next_sweep {
                 let now = self.now;
                 self.table
@@ -480,12 +479,12 @@ mod tests {
         s.parse().unwrap()
     }
 
-    /// The neighbor discovery message in a frame, and the IPv6 header's addresses and hop limit.
     /// The destination MAC of an Ethernet frame.
     fn dst_mac(frame: &[u8]) -> [u8; 6] {
         EthernetFrame::new_checked(frame).unwrap().dst_addr().0
     }
 
+    /// The neighbor discovery message in a frame, and the IPv6 header's addresses and hop limit.
     fn nd_of(frame: &[u8]) -> (NdiscRepr<'_>, Ipv6Addr, Ipv6Addr, u8) {
         let f = EthernetFrame::new_checked(frame).unwrap();
         assert_eq!(f.ethertype(), EthernetProtocol::Ipv6);

@@ -121,8 +121,9 @@ const SEARCH: u32 = u32::MAX - 1;
 
 /// IPv4 longest-prefix match with a first step by the top 16 bits of the address: a block no
 /// piece boundary crosses has its route (or none) in one table entry, and only a block that
-/// holds prefixes longer than /16 is searched. 256 KB, built in one sweep over the pieces; a
-/// lookup was a search of every piece (73 instructions a packet on `examples/jflow-bench.conf`).
+/// holds prefixes longer than /16 is searched. 256 KB, built in one sweep over the pieces;
+/// every lookup used to be a binary search of all the pieces (73 instructions a packet on
+/// `examples/jflow-bench.conf`, 25 now). An empty (default) table searches.
 #[derive(Debug, Clone, Default)]
 struct V4Lpm {
     top: Vec<u32>,

@@ -310,22 +310,33 @@ fn ethernet_payload(frame: &[u8]) -> Option<&[u8]> {
 }
 
 impl PcapIn {
-    /// The packet in `buf`, now or (paced) when its time comes.
+    /// The packet in `buf`, now or (paced) when its time comes. Inlined: an unpaced replay's
+    /// packet goes out without a call.
+    #[inline(always)]
     fn release(&mut self, buf: &[u8], len: usize, time_ns: u64) -> io::Result<Rx> {
-        if let Some(pace) = &mut self.pace {
-            let (t0, start) = *pace
-                .origin
-                .get_or_insert((time_ns, std::time::Instant::now()));
-            let due = Duration::from_nanos(time_ns.saturating_sub(t0));
-            if start.elapsed() < due {
-                pace.held = Some((buf[..len].to_vec(), time_ns));
-                return Ok(Rx::Empty);
-            }
+        if self.pace.is_some() && self.hold_until_due(buf, len, time_ns) {
+            return Ok(Rx::Empty);
         }
         Ok(Rx::Packet {
             len,
             time_ns: Some(time_ns),
         })
+    }
+
+    /// Paced: holds the packet in `buf` if its time has not come yet; whether it did.
+    fn hold_until_due(&mut self, buf: &[u8], len: usize, time_ns: u64) -> bool {
+        let Some(pace) = &mut self.pace else {
+            return false;
+        };
+        let (t0, start) = *pace
+            .origin
+            .get_or_insert((time_ns, std::time::Instant::now()));
+        let due = Duration::from_nanos(time_ns.saturating_sub(t0));
+        if start.elapsed() < due {
+            pace.held = Some((buf[..len].to_vec(), time_ns));
+            return true;
+        }
+        false
     }
 }
 
@@ -339,11 +350,6 @@ impl Port for PcapIn {
             return self.release(buf, len, time_ns);
         }
         match self.next_ip(buf)? {
-            // Not paced (a replay as fast as it goes): no call for the pacing.
-            Some((len, time_ns)) if self.pace.is_none() => Ok(Rx::Packet {
-                len,
-                time_ns: Some(time_ns),
-            }),
             Some((len, time_ns)) => self.release(buf, len, time_ns),
             None => Ok(Rx::Closed),
         }
