@@ -126,13 +126,21 @@ impl PacketView {
 }
 
 /// The IPv4 header checksum verifies: the ones' complement sum of the header is all ones.
-/// (smoltcp's general checksum loop is several times slower on a 20-byte header.)
+/// (smoltcp's general checksum loop is several times slower on a 20-byte header.) The words
+/// are summed in the machine's byte order: a ones' complement sum is the same sum byte-swapped
+/// (RFC 1071), and all ones reads the same either way round.
 #[inline(always)]
 fn header_checksum_ok(header: &[u8]) -> bool {
-    let mut sum = 0u64;
-    let mut words = header.chunks_exact(4);
+    let word = |w: &[u8]| u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
+    let Some((fixed, options)) = header.split_first_chunk::<20>() else {
+        return false;
+    };
+    // The 20 bytes every header has, as straight-line code; options (rare) in a loop.
+    let mut sum = word(&fixed[0..]) + word(&fixed[4..]) + word(&fixed[8..]);
+    sum += word(&fixed[12..]) + word(&fixed[16..]);
+    let mut words = options.chunks_exact(4);
     for w in &mut words {
-        sum += u64::from(u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
+        sum += word(w);
     }
     // Header lengths are multiples of four: nothing remains.
     debug_assert!(words.remainder().is_empty());
