@@ -131,6 +131,17 @@ impl Index {
         None
     }
 
+    /// The mean number of slots a lookup of a stored position reads.
+    #[cfg(test)]
+    pub fn mean_probes(&self) -> f64 {
+        let slots = self.store.slots();
+        let reads: usize = (0..slots.len())
+            .filter(|&p| slots[p] != 0)
+            .map(|p| (p.wrapping_sub((slots[p] >> 32) as usize) & self.mask) + 1)
+            .sum();
+        reads as f64 / self.len.max(1) as f64
+    }
+
     /// Stores position `i` under `hash` (not stored yet).
     pub fn insert(&mut self, hash: u64, i: u32) {
         if (self.len + 1) * 8 > self.store.slots().len() * 7 {

@@ -103,6 +103,23 @@ impl<A: FlowAddr> FlowTable<A> {
         }
     }
 
+    /// The hash a flow is indexed by. Multiplied once more after foldhash: its one-multiply
+    /// hash of a key, read by its top half as the index does, clustered keys that differ in one
+    /// address (1,000 flows from consecutive sources took 2.85 probes a lookup at half load,
+    /// against 1.45 when spread).
+    #[inline(always)]
+    fn hash(&self, key: Key<A>) -> u64 {
+        self.hasher
+            .hash_one(key)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    }
+
+    /// The mean number of index slots a lookup of a held flow reads.
+    #[cfg(test)]
+    pub fn mean_probes(&self) -> f64 {
+        self.index.mean_probes()
+    }
+
     /// Flows held now.
     pub fn len(&self) -> usize {
         self.index.len()
@@ -126,7 +143,7 @@ impl<A: FlowAddr> FlowTable<A> {
     ) {
         self.stats.packets += 1;
         self.stats.bytes += bytes;
-        let hash = self.hasher.hash_one(key);
+        let hash = self.hash(key);
         let p = Pending {
             key,
             hash,
@@ -365,7 +382,7 @@ impl<A: FlowAddr> FlowTable<A> {
                 later.push((t, due));
                 continue;
             }
-            let hash = self.hasher.hash_one(self.slab.get(t.index).key);
+            let hash = self.hash(self.slab.get(t.index).key);
             self.stats.overload_exports += 1;
             self.release(t.index, hash, EndReason::LackOfResources, export);
             out = true;
@@ -397,7 +414,7 @@ impl<A: FlowAddr> FlowTable<A> {
             }
             if idle_at <= now {
                 self.stats.inactive_timeouts += 1;
-                let hash = self.hasher.hash_one(e.key);
+                let hash = self.hash(e.key);
                 self.release(t.index, hash, EndReason::Idle, export);
                 return Check::Expired;
             }
@@ -468,7 +485,7 @@ impl<A: FlowAddr> FlowTable<A> {
             let e = self.slab.get(i);
             let Some(j) = moved.slab.push() else { break };
             moved.slab.set(j, &Entry { generation: 1, ..e });
-            let hash = moved.hasher.hash_one(e.key);
+            let hash = moved.hash(e.key);
             moved.index.insert(hash, j);
             let deadline = (e.last + limits.inactive_ms).min(e.active_since + limits.active_ms);
             moved.wheel.place(

@@ -396,3 +396,24 @@ proptest! {
         prop_assert_eq!(flows(&now_run), flows(&late_run));
     }
 }
+
+#[test]
+fn flows_from_consecutive_addresses_spread_over_the_index() {
+    // The generator's flows: one source address after another, all else the same.
+    for (flows, most) in [(1000u32, 1.6), (896, 4.5), (10_000, 1.9)] {
+        let mut r = Run::new(limits(1800, 60, 1 << 20));
+        for n in 0..flows {
+            r.packet(
+                Key::new(0x0a00_0001 + n, 0xac10_0001, 1024, 5001, 17, 0, 0),
+                64,
+                0,
+                0,
+            );
+        }
+        let probes = r.t.mean_probes();
+        assert!(
+            probes <= most,
+            "{flows} flows: {probes:.2} slots read a lookup"
+        );
+    }
+}
