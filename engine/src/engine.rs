@@ -18,7 +18,7 @@ use crate::dataplane::{Compiled, Dataplane, Drop as DropReason, FilterCache, Out
 use crate::export::{ExportMsg, ExportStats, Exporter};
 use crate::jflow::{FlowEntry, InstanceStats};
 use crate::l2::{self, Neighbors, Received, Resolution};
-use crate::port::{self, BURST, Backend, Burst, BurstEnd, Port, PortError, PortSender};
+use crate::port::{self, Backend, MAX_PACKET, Port, PortError, PortSender, Rx};
 
 /// Packets read from one port before the next port gets its turn.
 const BATCH: usize = 256;
@@ -510,84 +510,76 @@ impl Worker {
         None
     }
 
-    /// Reads and processes up to a batch from every port this worker owns, a burst at a
-    /// time; how many were read.
-    fn poll_ports(&mut self, burst: &mut Burst) -> usize {
+    /// Reads and processes up to a batch from every port this worker owns; how many were read.
+    fn poll_ports(&mut self, buf: &mut [u8]) -> usize {
         let mut work = 0;
         for i in 0..self.rx.len() {
-            let mut left = BATCH;
-            while left > 0 && !self.rx[i].closed {
-                burst.clear();
-                let end = self.rx[i].port.recv_burst(burst, left.min(BURST));
-                let read = burst.len();
-                for k in 0..read {
-                    if let Some((frame, time_ns)) = burst.packet(k) {
-                        self.handle(i, frame, time_ns);
-                    }
+            for _ in 0..BATCH {
+                if self.rx[i].closed {
+                    break;
                 }
-                work += read;
-                left -= read.min(left);
-                match end {
-                    Ok(BurstEnd::Full) if read > 0 => {}
-                    Ok(BurstEnd::Full | BurstEnd::Empty) => break,
-                    Ok(BurstEnd::Closed) => self.rx[i].closed = true,
+                let len = match self.rx[i].port.recv(buf) {
+                    Ok(Rx::Packet { len, time_ns }) => {
+                        if let Some(ms) = time_ns.and_then(|t| self.clock.packet_ms(t)) {
+                            self.dp.set_now(ms);
+                        }
+                        len
+                    }
+                    Ok(Rx::Empty) => break,
+                    Ok(Rx::Closed) => {
+                        self.rx[i].closed = true;
+                        break;
+                    }
                     Err(_) => {
                         self.rx[i].errors.fetch_add(1, Ordering::Relaxed);
                         break;
                     }
+                };
+                work += 1;
+                self.packets += 1;
+                let Some(unit) = self.rx[i].unit else {
+                    continue;
+                };
+                let start = if self.rx[i].l2.is_some() {
+                    match self.receive_frame(i, &buf[..len]) {
+                        Some(offset) => offset,
+                        None => continue,
+                    }
+                } else {
+                    0
+                };
+                let header = (start >= 14).then(|| {
+                    let mut h = [0u8; 14];
+                    h[..12].copy_from_slice(&buf[..12]);
+                    h[12..].copy_from_slice(&buf[start - 2..start]);
+                    h
+                });
+                self.dp.set_frame_header(header);
+                let packet = &mut buf[start..len];
+                match self.dp.process(unit, packet) {
+                    Output::Forward {
+                        unit: out,
+                        len,
+                        next_hop,
+                    } => self.send(out, &buf[start..start + len], next_hop),
+                    Output::Reply { unit: out, packet } => {
+                        self.dp.count_tx(out, packet.len());
+                        self.send(out, &packet, None);
+                    }
+                    Output::EchoReply {
+                        from,
+                        ident,
+                        seq,
+                        ttl,
+                    } => self.echo_reply(from, ident, seq, ttl),
+                    Output::Dropped(_) => {}
+                }
+                if self.dp.has_mirrors() {
+                    self.send_mirrors();
                 }
             }
         }
         work
-    }
-
-    /// One packet (or frame) read from port `i`.
-    #[inline(always)]
-    fn handle(&mut self, i: usize, buf: &mut [u8], time_ns: Option<u64>) {
-        if let Some(ms) = time_ns.and_then(|t| self.clock.packet_ms(t)) {
-            self.dp.set_now(ms);
-        }
-        self.packets += 1;
-        let Some(unit) = self.rx[i].unit else {
-            return;
-        };
-        let start = if self.rx[i].l2.is_some() {
-            match self.receive_frame(i, buf) {
-                Some(offset) => offset,
-                None => return,
-            }
-        } else {
-            0
-        };
-        let header = (start >= 14).then(|| {
-            let mut h = [0u8; 14];
-            h[..12].copy_from_slice(&buf[..12]);
-            h[12..].copy_from_slice(&buf[start - 2..start]);
-            h
-        });
-        self.dp.set_frame_header(header);
-        let packet = &mut buf[start..];
-        match self.dp.process(unit, packet) {
-            Output::Forward {
-                unit: out,
-                len,
-                next_hop,
-            } => self.send(out, &buf[start..start + len], next_hop),
-            Output::Reply { unit: out, packet } => {
-                self.dp.count_tx(out, packet.len());
-                self.send(out, &packet, None);
-            }
-            Output::EchoReply {
-                from,
-                ident,
-                seq,
-                ttl,
-            } => self.echo_reply(from, ident, seq, ttl),
-            Output::Dropped(_) => {}
-        }
-        if self.dp.has_mirrors() {
-            self.send_mirrors();
-        }
     }
 
     /// Sends the mirror copies the last packet made.
@@ -730,7 +722,7 @@ impl Worker {
     }
 
     fn run(mut self, rx: Receiver<Control>) {
-        let mut burst = Burst::new();
+        let mut buf = vec![0u8; MAX_PACKET];
         loop {
             loop {
                 match rx.try_recv() {
@@ -748,7 +740,7 @@ impl Worker {
             }
             self.tick();
             let started = std::time::Instant::now();
-            if self.poll_ports(&mut burst) > 0 {
+            if self.poll_ports(&mut buf) > 0 {
                 self.load.add(started);
                 continue;
             }

@@ -3,7 +3,6 @@
 //! leaves), and in-memory queues for tests.
 
 mod block;
-mod burst;
 mod device;
 mod memory;
 mod pcap;
@@ -12,7 +11,6 @@ use std::io;
 use std::os::fd::RawFd;
 use std::path::PathBuf;
 
-pub use burst::{BURST, Burst, BurstEnd};
 pub use device::{DevicePort, IfaceSender};
 pub use memory::{MemoryHandle, MemoryPort};
 pub use pcap::{CaptureWriter, PcapIn, PcapOut, Recorder, write_capture, write_timed_capture};
@@ -41,11 +39,6 @@ pub trait PortSender: Send + Sync {
 pub trait Port: Send {
     /// Reads one packet without blocking.
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<Rx>;
-    /// Reads up to `max` packets into `burst` without blocking. An error ends the burst; the
-    /// packets read before it stay in the burst.
-    fn recv_burst(&mut self, burst: &mut Burst, max: usize) -> io::Result<BurstEnd> {
-        burst::by_recv(self, burst, max)
-    }
     /// The port's sending side (`None` for ports that only receive, like a replayed capture).
     fn sender(&self) -> Option<std::sync::Arc<dyn PortSender>>;
     /// The descriptor to wait on, for ports that have one.

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::block::BlockWriter;
-use super::{Burst, BurstEnd, Port, PortSender, Rx};
+use super::{Port, PortSender, Rx};
 
 fn io_err(e: pcap_file::PcapError) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e.to_string())
@@ -218,7 +218,6 @@ impl PcapIn {
 
     /// Copies the next IP packet of the capture into `buf`, skipping frames that are not IP;
     /// its length (cut to `buf`) and time.
-    #[inline(always)]
     fn next_ip(&mut self, buf: &mut [u8]) -> io::Result<Option<(usize, u64)>> {
         loop {
             if self.at >= self.window_end {
@@ -354,22 +353,6 @@ impl Port for PcapIn {
             Some((len, time_ns)) => self.release(buf, len, time_ns),
             None => Ok(Rx::Closed),
         }
-    }
-
-    fn recv_burst(&mut self, burst: &mut Burst, max: usize) -> io::Result<BurstEnd> {
-        if self.pace.is_some() {
-            return super::burst::by_recv(self, burst, max);
-        }
-        while burst.len() < max {
-            let Some(buf) = burst.room() else {
-                return Ok(BurstEnd::Full);
-            };
-            match self.next_ip(buf)? {
-                Some((len, time_ns)) => burst.push(len, Some(time_ns)),
-                None => return Ok(BurstEnd::Closed),
-            }
-        }
-        Ok(BurstEnd::Full)
     }
 
     fn first_time_ns(&self) -> Option<u64> {
