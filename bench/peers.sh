@@ -76,7 +76,8 @@ check() { # TOOL FLOWS DIR
     fi
 }
 
-# The run with the median wall time, with what was counted, into $WORK/results.
+# The run with the median wall time, with what the last run counted (every flowsh run must
+# count every flow and packet, or check stops the script), into $WORK/results.
 report() {
     sort -n -k3 "$WORK/runs" | awk -v n="$(wc -l <"$WORK/runs")" -v counted="$(cat "$WORK/counted")" \
         'NR == int((n + 1) / 2) { print $0, counted }' >>"$WORK/results"

@@ -144,7 +144,8 @@ fn header_checksum_ok(header: &[u8]) -> bool {
     }
     // Header lengths are multiples of four: nothing remains.
     debug_assert!(words.remainder().is_empty());
-    // At most fifteen 32-bit words: the sum fits in 36 bits, and three folds bring it to 16.
+    // At most fifteen 32-bit words: the sum fits in 36 bits; folding the top 32 bits in, then
+    // three folds of 16, brings it to 16 bits.
     sum = (sum & 0xffff_ffff) + (sum >> 32);
     sum = (sum & 0xffff) + (sum >> 16);
     sum = (sum & 0xffff) + (sum >> 16);
